@@ -1,0 +1,1 @@
+"""CareDesk's domain: the shop's rules and services. Never imports streamlit."""

@@ -1,0 +1,53 @@
+"""Domain errors: each says what went wrong and what the person can do about it.
+
+The message is an English msgid (marked for extraction with N_) plus named parameters;
+the page renders it in the user's language with `error.render(_)`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.i18n import N_
+
+
+class DomainError(Exception):
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.params = params
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        text = gettext(self.message)
+        return text.format(**self.params) if self.params else text
+
+
+class ValidationError(DomainError):
+    """The input cannot be accepted as it is."""
+
+
+class NotFound(DomainError):
+    """The record asked for does not exist (or is outside the actor's scope)."""
+
+
+class PermissionDenied(DomainError):
+    """The actor's roles do not allow this action, or the four-eyes rule forbids it."""
+
+
+class InvalidState(DomainError):
+    """The record's state does not allow this action now."""
+
+
+class ConcurrentChange(DomainError):
+    def __init__(self) -> None:
+        super().__init__(N_("Someone else changed this record while you were working on it. "
+                            "Reload it, check their change and try again."))
+
+
+class Busy(DomainError):
+    def __init__(self) -> None:
+        super().__init__(N_("The database is busy. Nothing was saved; please try again."))
+
+
+class NotLoggedIn(DomainError):
+    def __init__(self) -> None:
+        super().__init__(N_("Your session has ended. Please log in again."))

@@ -1,0 +1,1 @@
+"""Schema and storage: models, engine and sessions, migrations, demo data."""
