@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import bcrypt
+import jwt
 import sqlalchemy as sa
 
 from core import audit
@@ -156,6 +157,28 @@ def login_credentials(uow: UnitOfWork) -> dict:
 def session_key(username: str, cookie_expiry: float) -> str:
     """Ties a server session to one signed cookie (its username and expiry claim)."""
     return hashlib.sha256(f"{normalize_username(username)}\n{cookie_expiry!r}".encode()).hexdigest()
+
+
+def session_key_from_cookie(token: str | None, secret: str,
+                            now: datetime | None = None) -> str | None:
+    """The session key a login cookie claims, if its signature and claims are sound.
+
+    Anything else (another key, no or non-numeric or past expiry, no username) is None:
+    the caller then treats the browser as logged out."""
+    if not token:
+        return None
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    username, expiry = claims.get("username"), claims.get("exp_date")
+    if not isinstance(username, str) or isinstance(expiry, bool) \
+            or not isinstance(expiry, (int, float)):
+        return None
+    now_ts = (now or datetime.now()).timestamp()
+    if expiry <= now_ts:
+        return None
+    return session_key(username, expiry)
 
 
 def start_session(uow: UnitOfWork, username: str, key: str) -> Actor:

@@ -78,7 +78,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     # Admins run the system; they do not work cases or approve money.
     Role.ADMIN: frozenset({
         A.ACCOUNT_SELF, A.STAFF_MANAGE, A.POLICY_EDIT, A.CANNED_REPLY_EDIT, A.DATA_IMPORT,
-        A.DATA_EXPORT, A.AUDIT_VIEW, A.BACKUP_RUN, A.PRODUCT_VIEW,
+        A.DATA_EXPORT, A.AUDIT_VIEW, A.BACKUP_RUN,
     }),
 }
 

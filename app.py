@@ -1,0 +1,69 @@
+"""CareDesk: log the user in and build the navigation from their roles. Nothing else."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core import auth, staff
+from core.errors import DomainError
+from core.i18n import LANGUAGES, language_name
+from core.labels import ROLE
+from core.navigation import screens_for
+from ui import keys, login, runtime
+from ui.setup import setup_screen
+
+st.set_page_config(page_title="CareDesk", page_icon=":material/support_agent:",
+                   layout="wide")
+
+
+def language_picker(actor) -> None:
+    _ = runtime.gettext()
+    current = runtime.language()
+
+    def changed() -> None:
+        chosen = st.session_state["caredesk.language_picker"]
+        st.session_state[keys.LANGUAGE] = chosen
+        if actor is not None:
+            auth.set_language(runtime.uow(), actor, chosen)
+
+    st.sidebar.selectbox(_("Language"), LANGUAGES, index=LANGUAGES.index(current),
+                         format_func=language_name, key="caredesk.language_picker",
+                         on_change=changed)
+
+
+def main() -> None:
+    uow = runtime.uow()
+    if staff.needs_setup(uow):
+        language_picker(None)
+        st.navigation([st.Page(setup_screen, title="CareDesk", url_path="setup")],
+                      position="hidden").run()
+        return
+
+    actor = login.current_actor()
+    if actor is None:
+        language_picker(None)
+        st.navigation([st.Page(lambda: None, title="CareDesk", url_path="login")],
+                      position="hidden").run()
+        return
+
+    _ = runtime.gettext()
+    with st.sidebar:
+        st.caption(_("Signed in as"))
+        st.text(f"{actor.display_name} ({actor.username})")
+        st.caption(" · ".join(_(ROLE[r]) for r in sorted(actor.roles)))
+    language_picker(actor)
+    if st.sidebar.button(_("Log out"), icon=":material/logout:", key="caredesk.logout"):
+        login.logout()
+        st.rerun()
+
+    sections: dict[str, list[st.Page]] = {}
+    for screen in screens_for(actor.roles, actor.must_change_password):
+        sections.setdefault(_(screen.section), []).append(
+            st.Page(f"pages/{screen.key}.py", title=_(screen.title), icon=screen.icon,
+                    url_path=screen.key))
+    st.navigation(sections).run()
+
+
+try:
+    main()
+except DomainError as error:
+    st.error(error.render(runtime.gettext()))

@@ -1,0 +1,140 @@
+"""Login and logout around streamlit-authenticator.
+
+The library draws the form, checks the bcrypt hash and sets the signed cookie. Everything it
+cannot be trusted with is decided by core.auth (ARCHITECTURE.md lists why):
+- a cookie is only accepted if core finds a live server-side session for it; otherwise the
+  library is told to ignore cookies for this browser session;
+- failures are counted in the database, for whatever username was typed;
+- the actor (roles, language, active) is read from the database on every run.
+"""
+from __future__ import annotations
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from core import auth
+from core.actor import Actor
+from core.config import cookie_secret
+from core.errors import DomainError
+from core.i18n import N_
+from ui import keys, runtime
+
+COOKIE_EXPIRY_DAYS = auth.SESSION_LIFETIME.total_seconds() / 86400
+WRONG = N_("Wrong username or password.")
+LOCKED = N_("Too many failed attempts. This username is locked for {minutes} minutes.")
+
+
+class _TriedUsernames(dict):
+    """The library looks the typed username up in this dict; we note it, so that a failure
+    is counted for that name even when no such account exists."""
+    tried: str | None = None
+
+    def __contains__(self, username):
+        self.tried = username
+        return super().__contains__(username)
+
+
+def current_actor() -> Actor | None:
+    """The logged-in actor for this run, or None after drawing the login form."""
+    uow = runtime.uow()
+    secret = cookie_secret(runtime.secret())
+
+    key = st.session_state.get(keys.SESSION_KEY)
+    if key:
+        actor = auth.resume_session(uow, key)
+        if actor:
+            return _logged_in(key, actor)
+        _forget(N_("Your session has ended. Please log in again."))
+
+    if not st.session_state.get(keys.LIB_LOGOUT):
+        token = st.context.cookies.get(keys.COOKIE_NAME)
+        if token:
+            key = auth.session_key_from_cookie(token, secret)
+            actor = auth.resume_session(uow, key) if key else None
+            if actor:
+                return _logged_in(key, actor)
+            # A cookie without a live session (logged out, disabled, forged): the library
+            # must not accept it on its own.
+            st.session_state[keys.LIB_LOGOUT] = True
+
+    return _login_form(uow, secret)
+
+
+def _login_form(uow, secret: str) -> Actor | None:
+    _ = runtime.gettext()
+    credentials = auth.login_credentials(uow)
+    authenticator = stauth.Authenticate(
+        credentials, cookie_name=keys.COOKIE_NAME, cookie_key=secret,
+        cookie_expiry_days=COOKIE_EXPIRY_DAYS, auto_hash=False, login_sleep_time=0.2)
+    usernames = credentials["usernames"] = _TriedUsernames(credentials["usernames"])
+    accepted: dict[str, str] = {}
+
+    notice = st.session_state.get(keys.NOTICE)  # cleared once someone logs in
+    if notice:
+        st.info(_(notice))
+    authenticator.login(
+        location="main", key="login",
+        fields={"Form name": _("Log in to CareDesk"), "Username": _("Username"),
+                "Password": _("Password"), "Login": _("Log in")},
+        callback=lambda info: accepted.update(username=info["username"]))
+
+    status = st.session_state.get(keys.LIB_STATUS)
+    if status is True and accepted:
+        expiry = authenticator.cookie_controller.cookie_model.exp_date
+        key = auth.session_key(accepted["username"], expiry)
+        try:
+            actor = auth.start_session(uow, accepted["username"], key)
+        except DomainError as e:
+            _clear_library_state()
+            st.error(e.render(_))
+            return None
+        return _logged_in(key, actor)
+    if status is False:
+        _clear_library_state()
+        tried = usernames.tried
+        if tried not in usernames:
+            # an unknown name costs the same bcrypt check as a wrong password
+            auth.check_password("-", auth.unmatchable_hash())
+        locked_until = auth.record_failed_login(uow, tried) if tried else None
+        if locked_until:
+            st.error(_(LOCKED).format(minutes=int(auth.LOCK_DURATION.total_seconds() // 60)))
+        else:
+            st.error(_(WRONG))
+    return None
+
+
+def _logged_in(key: str, actor: Actor) -> Actor:
+    st.session_state.pop(keys.NOTICE, None)
+    st.session_state[keys.SESSION_KEY] = key
+    st.session_state[keys.ACTOR] = actor
+    st.session_state[keys.LIB_STATUS] = True
+    st.session_state[keys.LIB_USERNAME] = actor.username
+    st.session_state[keys.LIB_NAME] = actor.display_name
+    return actor
+
+
+def _clear_library_state() -> None:
+    for k in (keys.LIB_STATUS, keys.LIB_USERNAME, keys.LIB_NAME):
+        st.session_state[k] = None
+
+
+def _forget(notice: str | None = None) -> None:
+    st.session_state.pop(keys.SESSION_KEY, None)
+    st.session_state.pop(keys.ACTOR, None)
+    _clear_library_state()
+    st.session_state[keys.LIB_LOGOUT] = True
+    if notice:
+        st.session_state[keys.NOTICE] = notice
+
+
+def logout(notice: str | None = None) -> None:
+    key = st.session_state.get(keys.SESSION_KEY)
+    if key:
+        auth.end_session(runtime.uow(), key)
+    # Ask the browser to drop the cookie too; the server-side row is what really ends it.
+    authenticator = stauth.Authenticate(
+        {"usernames": {}}, cookie_name=keys.COOKIE_NAME,
+        cookie_key=cookie_secret(runtime.secret()), auto_hash=False)
+    if st.session_state.get(keys.LIB_STATUS):
+        authenticator.logout(location="unrendered")
+    _forget(notice)
