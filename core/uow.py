@@ -34,8 +34,11 @@ class UnitOfWork:
 
     def __exit__(self, *exc) -> None:
         try:
-            self.session.rollback()
+            if not self.read_only:
+                # expire what was not committed, so nobody reads a change that never was
+                self.session.rollback()
         finally:
+            # a reader only closes: the objects it loaded stay readable for the caller
             self.session.close()
 
     def commit(self) -> None:
@@ -65,6 +68,14 @@ class UnitOfWork:
     def reader(self) -> UnitOfWork:
         """A read-only unit of work on the same database (plain BEGIN on SQLite)."""
         return UnitOfWork(self.engine, read_only=True)
+
+
+def expect_version(record: object, seen_version: int | None) -> None:
+    """The form's copy of a record carries the version it was read at; saving over a newer
+    version would silently undo someone else's change, so it is refused instead.
+    (Within one transaction the mapper's version column guards the same race.)"""
+    if seen_version is not None and getattr(record, "version") != seen_version:
+        raise ConcurrentChange()
 
 
 def _is_lock_error(e: sa_exc.OperationalError) -> bool:
