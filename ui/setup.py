@@ -38,11 +38,12 @@ def setup_screen() -> None:
         return
     if demo:
         from db.seed import seed_demo
-        bar = st.progress(0.0, text=_("Loading demo data…"))
+        label = _("Loading demo data…")
+        bar = st.progress(0.0, text=label)
         try:
             seed_demo(runtime.engine(), "small", staff_password=demo_password,
-                      progress=lambda f, label: bar.progress(min(max(f, 0.0), 1.0),
-                                                             text=label))
+                      progress=lambda f, _step: bar.progress(min(max(f, 0.0), 1.0),
+                                                             text=f"{label} {f:.0%}"))
         except DomainError as e:
             st.error(e.render(_))
             return
