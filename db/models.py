@@ -223,7 +223,9 @@ class Order(Versioned, Timestamped, Base):
 class OrderLine(Base):
     __tablename__ = "order_line"
     __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),
-                      sa.CheckConstraint("refunded_cents >= 0", name="refund_not_negative"))
+                      sa.CheckConstraint("refunded_cents >= 0", name="refund_not_negative"),
+                      # the domain's refund ceiling, also held by the database
+                      sa.CheckConstraint("refunded_cents <= paid_cents", name="refund_within_paid"))
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(fk("customer_order.id", "CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(fk("product.id"), index=True)
@@ -289,7 +291,7 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(fk("service_case.id", "CASCADE"))
     kind: Mapped[CaseEventKind] = mapped_column(Vocab(CaseEventKind))
-    author_id: Mapped[Optional[int]] = mapped_column(fk("staff.id"))
+    author_id: Mapped[Optional[int]] = mapped_column(fk("staff.id"), index=True)
     channel: Mapped[Optional[Channel]] = mapped_column(Vocab(Channel))
     body: Mapped[Optional[str]] = mapped_column(sa.Text)
     old_value: Mapped[Optional[str]] = mapped_column(sa.String(120))
@@ -486,7 +488,7 @@ class SurveyAnswer(Base):
     customer_id: Mapped[int] = mapped_column(fk("customer.id"), index=True)
     callback_id: Mapped[Optional[int]] = mapped_column(fk("callback.id"))
     case_id: Mapped[Optional[int]] = mapped_column(fk("service_case.id"), index=True)
-    handled_by_id: Mapped[Optional[int]] = mapped_column(fk("staff.id"))
+    handled_by_id: Mapped[Optional[int]] = mapped_column(fk("staff.id"), index=True)
     surveyed_by_id: Mapped[Optional[int]] = mapped_column(fk("staff.id"))
     satisfaction: Mapped[int]
     problem_solved: Mapped[Optional[bool]]

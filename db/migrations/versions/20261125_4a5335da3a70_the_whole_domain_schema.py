@@ -292,6 +292,7 @@ def upgrade() -> None:
     sa.Column('refunded_cents', sa.Integer(), nullable=False),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_order_line_quantity_positive')),
     sa.CheckConstraint('refunded_cents >= 0', name=op.f('ck_order_line_refund_not_negative')),
+    sa.CheckConstraint('refunded_cents <= paid_cents', name=op.f('ck_order_line_refund_within_paid')),
     sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_order_line_order_id_customer_order'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_order_line_product_id_product')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_line'))
@@ -406,6 +407,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_event_case_id_created_at'), ['case_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_event_author_id'), ['author_id'], unique=False)
 
     op.create_table('complaint',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -642,6 +644,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('survey_answer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_answer_answered_at'), ['answered_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_survey_answer_handled_by_id'), ['handled_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_survey_answer_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_survey_answer_customer_id'), ['customer_id'], unique=False)
 
@@ -657,6 +660,7 @@ def downgrade() -> None:
     with op.batch_alter_table('survey_answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_survey_answer_customer_id'))
         batch_op.drop_index(batch_op.f('ix_survey_answer_case_id'))
+        batch_op.drop_index(batch_op.f('ix_survey_answer_handled_by_id'))
         batch_op.drop_index(batch_op.f('ix_survey_answer_answered_at'))
 
     op.drop_table('survey_answer')
@@ -701,6 +705,7 @@ def downgrade() -> None:
 
     op.drop_table('complaint')
     with op.batch_alter_table('case_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_event_author_id'))
         batch_op.drop_index(batch_op.f('ix_case_event_case_id_created_at'))
 
     op.drop_table('case_event')
