@@ -55,7 +55,9 @@ def main() -> None:
         login.logout()
         st.rerun()
 
-    sections: dict[str, list[st.Page]] = {}
+    # The landing page is the default (served at "/"), so every screen keeps its own URL.
+    sections: dict[str, list[st.Page]] = {"": [st.Page("pages/home.py", title=_("Home"),
+                                                      icon=":material/home:", default=True)]}
     for screen in screens_for(actor.roles, actor.must_change_password):
         sections.setdefault(_(screen.section), []).append(
             st.Page(f"pages/{screen.key}.py", title=_(screen.title), icon=screen.icon,

@@ -16,7 +16,9 @@ from enum import StrEnum
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase, Mapped, declared_attr, mapped_column, relationship, validates,
+)
 
 from core.vocabulary import (
     AfterSalesKind, AfterSalesStatus, CallbackPurpose, CallbackStatus, CallbackTrigger,
@@ -25,6 +27,7 @@ from core.vocabulary import (
     Language, MessageChannel, OrderState, OutboxStatus, Priority, RefundStatus, ReportReview,
     Role, RootCause, ServiceMode,
 )
+from core import search_keys
 from core.clock import utcnow
 
 NAMING = {
@@ -137,6 +140,10 @@ class Store(Base):
     active: Mapped[bool] = mapped_column(default=True)
 
 
+def _KEY(length: int) -> sa.types.TypeEngine:
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 class Customer(Versioned, Timestamped, Base):
     __tablename__ = "customer"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,6 +161,23 @@ class Customer(Versioned, Timestamped, Base):
     home_store_id: Mapped[Optional[int]] = mapped_column(fk("store.id"))
     # set when this record was merged into another; its history moved there
     merged_into_id: Mapped[Optional[int]] = mapped_column(fk("customer.id"))
+    # search keys (core.search_keys), kept in step with name / email by the validators below;
+    # byte order ("C") on PostgreSQL so that a prefix range means "starts with" whatever the
+    # database's default collation is
+    name_key: Mapped[Optional[str]] = mapped_column(_KEY(120), index=True)
+    name_last_key: Mapped[Optional[str]] = mapped_column(_KEY(120), index=True)
+    email_normalized: Mapped[Optional[str]] = mapped_column(_KEY(254), index=True)
+
+    @validates("name")
+    def _name_keys(self, _key: str, value: str) -> str:
+        self.name_key = search_keys.name_key(value)
+        self.name_last_key = search_keys.name_last_key(value)
+        return value
+
+    @validates("email")
+    def _email_key(self, _key: str, value: str | None) -> str | None:
+        self.email_normalized = search_keys.email_key(value)
+        return value
 
 
 class CustomerNote(Base):

@@ -28,6 +28,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core import search_keys
 from core.auth import hash_password
 from core.errors import InvalidState
 from core.i18n import N_
@@ -728,7 +729,11 @@ class _Seed:
         self.customer_p = act / act.sum()
         self.customer_data = dict(name=self.customer_name, phone=_obj(phones), phone_normalized=_obj(norms),
                                   email=_obj(emails), address=self.customer_address,
-                                  city=self.store_city[store])
+                                  city=self.store_city[store],
+                                  # raw rows bypass the model's validators: the search keys
+                                  name_key=_obj([search_keys.name_key(x) for x in names]),
+                                  name_last_key=_obj([search_keys.name_last_key(x) for x in names]),
+                                  email_normalized=_obj([search_keys.email_key(x) for x in emails]))
         # written after orders and cases, when their first contact is known
 
     def _unique_mobiles(self, n: int) -> np.ndarray:

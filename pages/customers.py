@@ -1,5 +1,132 @@
-from core.i18n import N_
-from ui.placeholder import coming_later
+"""Customers: find one in seconds, see everything about them, keep their record right."""
+import streamlit as st
 
-coming_later(N_("Customers"),
-             N_("Find a customer by phone, e-mail, name or order number and see their orders, cases, after-sales requests, callbacks and satisfaction."))
+from core import customers
+from core.errors import DomainError
+from core.labels import ORDER_STATE, TIER
+from core.permissions import Action, allowed
+from core.vocabulary import CustomerTier
+from ui import runtime
+from ui.fmt import label, money, when
+
+_ = runtime.gettext()
+actor = runtime.require_actor()
+st.title(_("Customers"))
+
+selected = st.query_params.get("customer")
+if not selected:
+    query = st.text_input(_("Find by phone, e-mail, name or order number"),
+                          key="customers.query", max_chars=100)
+    if query.strip():
+        try:
+            hits = customers.search_customers(runtime.uow(), actor, query)
+        except DomainError as e:
+            st.error(e.render(_))
+            st.stop()
+        if not hits:
+            st.info(_("No customer found."))
+        for hit in hits:
+            c1, c2 = st.columns([5, 1])
+            extra = f" · {hit.order_number}" if hit.order_number else ""
+            c1.text(f"#{hit.id} · {hit.name} · {hit.phone or '—'} · {hit.email or '—'} · "
+                    f"{label(_, TIER, hit.tier)}{extra}")
+            if c2.button(_("Open"), key=f"customers.open.{hit.id}"):
+                st.query_params["customer"] = str(hit.id)
+                st.rerun()
+    st.stop()
+
+if st.button(_("Back to search"), icon=":material/arrow_back:"):
+    del st.query_params["customer"]
+    st.rerun()
+try:
+    profile = customers.customer_profile(runtime.uow(), actor, int(selected))
+except (DomainError, ValueError) as e:
+    st.error(e.render(_) if isinstance(e, DomainError) else _("No customer found."))
+    st.stop()
+
+st.subheader(f"#{profile.id}")
+st.text(profile.name)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(_("Phone"), profile.phone or "—")
+c2.metric(_("E-mail"), profile.email or "—")
+c3.metric(_("Tier"), label(_, TIER, profile.tier))
+c4.metric(_("Promotions"), _("Agreed") if profile.marketing_consent else _("Not agreed"))
+if not profile.personal_data_visible:
+    st.caption(_("Contact data is masked for your role."))
+st.caption(_("Address"))
+st.text(" ".join(x for x in (profile.address, profile.city) if x) or "—")
+
+tab_history, tab_orders, tab_notes, tab_edit = st.tabs(
+    [_("History"), _("Orders ({n})").format(n=profile.orders_total), _("Notes"), _("Edit")])
+with tab_history:
+    kinds = {"case": _("Case"), "after_sales": _("After-sales"), "callback": _("Callback"),
+             "survey": _("Satisfaction")}
+    st.dataframe([{_("Time"): when(e.at), _("What"): kinds.get(e.kind, e.kind),
+                   _("Number"): e.ref_id, _("Detail"): e.title, _("Status"): e.status or "",
+                   _("Score"): e.satisfaction} for e in profile.timeline],
+                 hide_index=True, use_container_width=True)
+with tab_orders:
+    for o in profile.orders:
+        with st.expander(f"{o.order_number} · {label(_, ORDER_STATE, o.state)} · "
+                         f"{when(o.ordered_at)} · {money(o.total_cents)}"):
+            st.dataframe([{_("Product"): line.product_name, _("Quantity"): line.quantity,
+                           _("Paid"): money(line.paid_cents),
+                           _("Refunded"): money(line.refunded_cents)} for line in o.lines],
+                         hide_index=True, use_container_width=True)
+with tab_notes:
+    for note in profile.notes:
+        st.caption(f"{when(note.created_at)} · {note.author}")
+        st.text(note.body)
+    if allowed(actor.roles, Action.CUSTOMER_EDIT):
+        with st.form("customers.note", clear_on_submit=True):
+            body = st.text_area(_("New note"), max_chars=5000)
+            if st.form_submit_button(_("Add note")):
+                try:
+                    customers.add_note(runtime.uow(), actor, profile.id, body)
+                except DomainError as e:
+                    st.error(e.render(_))
+                else:
+                    st.rerun()
+with tab_edit:
+    if not (allowed(actor.roles, Action.CUSTOMER_EDIT) and profile.personal_data_visible):
+        st.info(_("Your role cannot change customer records."))
+    else:
+        with st.form("customers.edit"):
+            name = st.text_input(_("Name"), value=profile.name, max_chars=120)
+            phone = st.text_input(_("Phone"), value=profile.phone or "", max_chars=40)
+            email = st.text_input(_("E-mail"), value=profile.email or "", max_chars=254)
+            address = st.text_input(_("Address"), value=profile.address or "", max_chars=300)
+            city = st.text_input(_("City"), value=profile.city or "", max_chars=80)
+            tier = st.selectbox(_("Tier"), list(CustomerTier),
+                                index=list(CustomerTier).index(CustomerTier(profile.tier)),
+                                format_func=lambda v: label(_, TIER, v))
+            consent = st.checkbox(_("Agrees to receive promotions"),
+                                  value=profile.marketing_consent)
+            if st.form_submit_button(_("Save"), type="primary"):
+                try:
+                    customers.update_customer(
+                        runtime.uow(), actor, profile.id, profile.version, name=name,
+                        phone=phone or None, email=email or None, address=address or None,
+                        city=city or None, tier=tier, marketing_consent=consent)
+                except DomainError as e:
+                    st.error(e.render(_))
+                else:
+                    st.cache_data.clear()
+                    st.success(_("Saved."))
+                    st.rerun()
+        if allowed(actor.roles, Action.CUSTOMER_MERGE):
+            with st.form("customers.merge"):
+                st.caption(_("Merge a duplicate into this customer: all its history moves "
+                             "here."))
+                other = st.number_input(_("Duplicate customer number"), min_value=1,
+                                        step=1, value=None)
+                if st.form_submit_button(_("Merge")) and other:
+                    try:
+                        customers.merge_customers(runtime.uow(), actor, profile.id,
+                                                  int(other))
+                    except DomainError as e:
+                        st.error(e.render(_))
+                    else:
+                        st.cache_data.clear()
+                        st.success(_("Merged."))
+                        st.rerun()

@@ -1,5 +1,9 @@
-from core.i18n import N_
-from ui.placeholder import coming_later
+"""Products: specifications, price, warranty, return window, stock and what sells with it."""
+import streamlit as st
 
-coming_later(N_("Products"),
-             N_("Look up specifications, price, warranty and return window, stock, and what customers bought together."))
+from ui import product_panel, runtime
+
+_ = runtime.gettext()
+runtime.require_actor()
+st.title(_("Products"))
+product_panel.show(expanded=True)

@@ -1,0 +1,51 @@
+"""How values look on screen. User text is shown as text, never as markdown or HTML."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import streamlit as st
+
+from core import sla
+from ui import runtime
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
+
+
+def md(text: str | None) -> str:
+    """Escapes markdown so that user text inside a markdown string stays literal (no links,
+    images, headings or HTML from a customer's message)."""
+    return _MARKDOWN.sub(r"\\\1", text or "")
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _shop_tz_name() -> str:
+    with runtime.uow().reader() as r:
+        return sla.shop_timezone(r.session).key
+
+
+def when(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    from zoneinfo import ZoneInfo
+    local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(_shop_tz_name()))
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def local(value: datetime | None) -> datetime | None:
+    """For tables: the shop's wall-clock time, so sorting and reading agree."""
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+    return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(
+        ZoneInfo(_shop_tz_name())).replace(tzinfo=None)
+
+
+def money(cents: int | None) -> str:
+    return "—" if cents is None else f"¥{cents / 100:,.2f}"
+
+
+def label(gettext, table: dict, value) -> str:
+    """The translated label of a vocabulary value (the raw value if it has none)."""
+    msgid = table.get(value)
+    return gettext(msgid) if msgid else str(value)
