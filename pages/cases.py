@@ -87,7 +87,7 @@ if result.rows:
         _("Kind"): label(_, KIND, r.kind), _("Channel"): label(_, CHANNEL, r.channel),
         _("Category"): label(_, CATEGORY, r.category), _("Owner"): r.owner_name or "—",
         _("Escalated"): r.escalated, _("Created"): local(r.created_at)} for r in result.rows])
-    event = st.dataframe(frame, hide_index=True, use_container_width=True,
+    event = st.dataframe(frame, hide_index=True, width="stretch",
                          on_select="rerun", selection_mode="single-row", key="cases.table")
     if event.selection.rows:
         open_case(int(frame.iloc[event.selection.rows[0]][_("Case")]))

@@ -64,7 +64,7 @@ with tab_history:
     st.dataframe([{_("Time"): when(e.at), _("What"): kinds.get(e.kind, e.kind),
                    _("Number"): e.ref_id, _("Detail"): e.title, _("Status"): e.status or "",
                    _("Score"): e.satisfaction} for e in profile.timeline],
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
 with tab_orders:
     for o in profile.orders:
         with st.expander(f"{o.order_number} · {label(_, ORDER_STATE, o.state)} · "
@@ -72,7 +72,7 @@ with tab_orders:
             st.dataframe([{_("Product"): line.product_name, _("Quantity"): line.quantity,
                            _("Paid"): money(line.paid_cents),
                            _("Refunded"): money(line.refunded_cents)} for line in o.lines],
-                         hide_index=True, use_container_width=True)
+                         hide_index=True, width="stretch")
 with tab_notes:
     for note in profile.notes:
         st.caption(f"{when(note.created_at)} · {note.author}")

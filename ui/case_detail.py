@@ -61,7 +61,7 @@ def show(case_id: int) -> None:
         _("First-contact resolution"): _("Yes") if view.first_contact_resolution else _("No"),
     }
     st.dataframe([{"": k, " ": v} for k, v in facts.items()], hide_index=True,
-                 use_container_width=True)
+                 width="stretch")
     for title, text in ((_("What the customer asked"), view.question),
                         (_("What the customer expects"), view.customer_expectation),
                         (_("Next step"), view.next_step)):
@@ -81,7 +81,7 @@ def show(case_id: int) -> None:
         st.markdown(f"#### {_('Messages to the customer')}")
         st.dataframe([{_("Time"): when(m.at), _("Channel"): m.channel, _("To"): m.to_address,
                        _("Subject"): m.subject or "", _("Status"): label(_, OUTBOX, m.status)}
-                      for m in view.outbox], hide_index=True, use_container_width=True)
+                      for m in view.outbox], hide_index=True, width="stretch")
 
     if allowed(actor.roles, Action.CASE_WORK):
         _actions(view)

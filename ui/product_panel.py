@@ -32,7 +32,7 @@ def recommendations(customer_id: int | None = None, product_id: int | None = Non
     st.dataframe([{_("Product"): r.product.name, _("SKU"): r.product.sku,
                    _("Price"): money(r.product.price_cents),
                    _("Bought together"): r.bought_together} for r in recs],
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
 
 
 def show(customer_id: int | None = None, expanded: bool = False) -> None:

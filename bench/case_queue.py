@@ -1,0 +1,89 @@
+"""The case queue at chain scale: the queue page's script time, and the query behind it.
+
+    CAREDESK_DATA_DIR=/tmp/chain .venv/bin/python manage.py seed-demo --scale chain
+    .venv/bin/python bench/case_queue.py --url sqlite:////tmp/chain/caredesk.db
+
+Prints medians over repeated runs; target: queue page script under 150 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def median_ms(fn, runs: int) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.9) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    if args.url:
+        os.environ["DATABASE_URL"] = args.url
+
+    import sqlalchemy as sa
+    from streamlit.testing.v1 import AppTest
+
+    from core import queue
+    from core.auth import _actor
+    from core.uow import UnitOfWork
+    from db.models import Case, Staff
+    from db.session import make_engine
+    from ui import keys
+
+    engine = make_engine()
+    with engine.connect() as conn:
+        cases = conn.scalar(sa.select(sa.func.count()).select_from(Case))
+    uow = UnitOfWork(engine)
+    with uow.reader() as r:
+        # the busiest agent: the biggest "my cases" queue
+        staff_id = r.session.scalar(sa.select(Case.owner_id).where(Case.owner_id.is_not(None))
+                                    .group_by(Case.owner_id)
+                                    .order_by(sa.func.count().desc()).limit(1))
+        actor = _actor(r.session.get(Staff, staff_id))
+    print(f"{engine.dialect.name}: {cases:,} cases; agent {actor.username}")
+
+    for scope in ("mine", "team", "unassigned"):
+        for order in ("urgent", "newest"):
+            med, p90 = median_ms(lambda: queue.case_queue(uow, actor, scope=scope,
+                                                          order=order), args.runs)
+            print(f"  query {scope:<10} {order:<7} median {med:6.1f} ms  p90 {p90:6.1f} ms")
+    med, p90 = median_ms(lambda: queue.case_queue(uow, actor, scope="team",
+                                                  sla_filter="breached"), args.runs)
+    print(f"  query team breached        median {med:6.1f} ms  p90 {p90:6.1f} ms")
+
+    page = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "cases.py"),
+                             default_timeout=60)
+    page.session_state[keys.ACTOR] = actor
+    page.run()  # cold: imports, engine, first query
+    page.segmented_control(key="cases.scope").set_value("team").run()
+
+    import streamlit as st
+
+    def run_uncached():
+        st.cache_data.clear()
+        page.run()
+    med, p90 = median_ms(run_uncached, args.runs)
+    print(f"  queue page script (team, no cache)   median {med:6.1f} ms  p90 {p90:6.1f} ms")
+    med, p90 = median_ms(page.run, args.runs)
+    print(f"  queue page script (team, cached)     median {med:6.1f} ms  p90 {p90:6.1f} ms")
+    if page.exception:
+        print("page raised:", page.exception)
+
+
+if __name__ == "__main__":
+    main()
