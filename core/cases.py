@@ -15,7 +15,8 @@ from core import audit, messages, sla
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, PermissionDenied, ValidationError
-from core.i18n import N_, translator
+from core.i18n import N_, Term, translator
+from core.labels import STATUS
 from core.permissions import Action, allowed, require
 from core.uow import UnitOfWork, expect_version
 from core.vocabulary import (CaseCategory, CaseEventKind, CaseKind, CaseStatus, Channel,
@@ -55,7 +56,7 @@ def _choice(enum, value, label: str):
     try:
         return enum(value)
     except ValueError:
-        raise ValidationError(N_("Unknown {what}: {value}."), what=label,
+        raise ValidationError(N_("Unknown {what}: {value}."), what=Term(label),
                               value=str(value)[:40]) from None
 
 
@@ -98,10 +99,10 @@ def open_case(uow: UnitOfWork, actor: Actor, *, customer_id: int, channel: str, 
     """Records a contact. Resolved on the spot = first-contact resolution; otherwise the case
     stays open with an owner, a due time and the next step the customer was told."""
     require(actor, Action.CASE_CREATE)
-    channel_ = _choice(Channel, channel, "channel")
-    kind_ = _choice(CaseKind, kind, "kind")
-    category_ = _choice(CaseCategory, category, "category")
-    priority_ = _choice(Priority, priority, "priority")
+    channel_ = _choice(Channel, channel, N_("Channel"))
+    kind_ = _choice(CaseKind, kind, N_("Kind"))
+    category_ = _choice(CaseCategory, category, N_("Category"))
+    priority_ = _choice(Priority, priority, N_("Priority"))
     subject_ = _text("subject", subject, required=True)
     question_ = _text("question", question, required=True)
     expectation = _text("customer_expectation", customer_expectation)
@@ -242,7 +243,7 @@ def reply(uow: UnitOfWork, actor: Actor, case_id: int, body: str, expected_versi
             raise InvalidState(N_("Case {case_id} is closed. Reopen it to reply."),
                                case_id=case.id)
         _event(uow, case, CaseEventKind.REPLY, actor, text,
-               channel=_choice(Channel, channel, "channel") if channel else case.channel)
+               channel=_choice(Channel, channel, N_("Channel")) if channel else case.channel)
         _first_response(case, now)
         if case.status == S.NEW:
             _set_status(uow, case, actor, S.OPEN, now)
@@ -277,7 +278,7 @@ def allowed_transitions(case: Case) -> list[CaseStatus]:
 def change_status(uow: UnitOfWork, actor: Actor, case_id: int, status: str,
                   expected_version: int, note: str | None = None) -> None:
     require(actor, Action.CASE_WORK)
-    target = _choice(CaseStatus, status, "status")
+    target = _choice(CaseStatus, status, N_("Status"))
     note_ = _text("body", note)
     now = utcnow()
     with uow:
@@ -285,7 +286,7 @@ def change_status(uow: UnitOfWork, actor: Actor, case_id: int, status: str,
         expect_version(case, expected_version)
         if target not in TRANSITIONS[case.status]:
             raise InvalidState(N_("A case that is {current} cannot become {target}."),
-                               current=case.status.value, target=target.value)
+                               current=Term(STATUS[case.status]), target=Term(STATUS[target]))
         if target == S.RESOLVED and not (case.answer or _has_reply(uow, case)):
             raise InvalidState(N_("Reply to the customer before resolving the case."))
         old = case.status

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.i18n import N_
+from core.i18n import N_, Term
 
 
 class DomainError(Exception):
@@ -18,7 +18,8 @@ class DomainError(Exception):
 
     def render(self, gettext: Callable[[str], str]) -> str:
         text = gettext(self.message)
-        return text.format(**self.params) if self.params else text
+        params = {k: gettext(v) if isinstance(v, Term) else v for k, v in self.params.items()}
+        return text.format(**params) if params else text
 
 
 class ValidationError(DomainError):

@@ -20,6 +20,10 @@ DEFAULT_LANGUAGE = "en"
 Gettext = Callable[[str], str]
 
 
+class Term(str):
+    """A msgid passed as an error's parameter: translated along with the message."""
+
+
 def N_(message: str) -> str:
     """Marks a string for extraction; translated later, where the user's language is known."""
     return message

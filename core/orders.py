@@ -12,7 +12,8 @@ from core.actor import Actor
 from core.cases import _case, _event
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, ValidationError
-from core.i18n import N_
+from core.i18n import N_, Term
+from core.labels import ORDER_STATE
 from core.permissions import Action, require
 from core.uow import UnitOfWork, expect_version
 from core.vocabulary import CaseEventKind, Channel, OrderState
@@ -194,7 +195,7 @@ def confirm_order(uow: UnitOfWork, actor: Actor, case_id: int, order_id: int,
         expect_version(order, expected_version)
         if order.state != O.PENDING:
             raise InvalidState(N_("Order {number} is {state}, not waiting for confirmation."),
-                               number=order.order_number, state=order.state.value)
+                               number=order.order_number, state=Term(ORDER_STATE[order.state]))
         order.state, order.confirmed_at = O.CONFIRMED, now
         order.expected_delivery_on = expected_delivery_on or order.expected_delivery_on or (
             sla.to_local(uow.session, now).date() + timedelta(days=DEFAULT_DELIVERY_DAYS))

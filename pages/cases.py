@@ -104,6 +104,6 @@ if nav2.button(_("Next page"), disabled=result.page >= result.pages):
     st.rerun()
 with nav3.form("open_case_by_number", border=False):
     number = st.number_input(_("Open case number"), min_value=1, step=1, value=None)
-    if st.form_submit_button(_("Open")) and number:
+    if st.form_submit_button(_("Open case")) and number:
         open_case(int(number))
         st.rerun()

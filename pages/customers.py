@@ -30,7 +30,7 @@ if not selected:
             extra = f" · {hit.order_number}" if hit.order_number else ""
             c1.text(f"#{hit.id} · {hit.name} · {hit.phone or '—'} · {hit.email or '—'} · "
                     f"{label(_, TIER, hit.tier)}{extra}")
-            if c2.button(_("Open"), key=f"customers.open.{hit.id}"):
+            if c2.button(_("Open customer"), key=f"customers.open.{hit.id}"):
                 st.query_params["customer"] = str(hit.id)
                 st.rerun()
     st.stop()

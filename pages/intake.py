@@ -32,7 +32,7 @@ channel = st.segmented_control(_("Channel"), list(Channel), default=Channel.PHON
                                key="intake.channel") or Channel.PHONE
 
 # --- who is it? -----------------------------------------------------------------------------
-st.markdown(f"##### {_('Customer')}")
+st.markdown("##### " + _("Customer"))
 chosen = st.session_state.get(CUSTOMER)
 if chosen:
     c1, c2 = st.columns([4, 1])
@@ -97,7 +97,7 @@ customer_id, customer_name = chosen
 product_panel.show(customer_id)
 
 # --- what do they want? ---------------------------------------------------------------------
-st.markdown(f"##### {_('The contact')}")
+st.markdown("##### " + _("The contact"))
 replies = canned.canned_replies(runtime.uow(), actor, runtime.language(), customer_name)
 if replies:
     by_title = {c.title: c.text for c in replies}

@@ -69,7 +69,7 @@ def show(case_id: int) -> None:
             st.caption(title)
             st.text(text)
 
-    st.markdown(f"#### {_('Timeline')}")
+    st.markdown("#### " + _("Timeline"))
     for entry in reversed(view.timeline):
         who = entry.author or _("Customer")
         change = f" · {entry.old_value or '—'} → {entry.new_value}" if entry.new_value else ""
@@ -78,7 +78,7 @@ def show(case_id: int) -> None:
             st.text(entry.body)
 
     if view.outbox:
-        st.markdown(f"#### {_('Messages to the customer')}")
+        st.markdown("#### " + _("Messages to the customer"))
         st.dataframe([{_("Time"): when(m.at), _("Channel"): m.channel, _("To"): m.to_address,
                        _("Subject"): m.subject or "", _("Status"): label(_, OUTBOX, m.status)}
                       for m in view.outbox], hide_index=True, width="stretch")

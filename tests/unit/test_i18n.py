@@ -33,3 +33,11 @@ def test_domain_error_renders_in_the_users_language_with_its_values():
     assert error.render(translator("en")) == "A password needs at least 10 characters."
     assert error.render(translator("zh_CN")) == "密码至少需要 10 个字符。"
     assert str(error) == "A password needs at least 10 characters."
+
+
+def test_terms_in_an_error_are_translated_too():
+    from core.i18n import Term
+    error = ValidationError(N_("Unknown {what}: {value}."), what=Term(N_("Channel")),
+                            value="pigeon")
+    assert error.render(translator("zh_CN")) == "未知的 渠道：pigeon。"
+    assert error.render(translator("en")) == "Unknown Channel: pigeon."
