@@ -149,6 +149,7 @@ if submitted:
         st.error(e.render(_))
     else:
         st.cache_data.clear()
+        runtime.deliver_messages()
         st.session_state[RECEIPT] = (result.case_id, result.status.value,
                                      result.resolution_due_at)
         for key in (ANSWER, CUSTOMER, "intake.query"):

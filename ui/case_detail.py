@@ -10,7 +10,7 @@ from core.labels import (CATEGORY, CHANNEL, EVENT, KIND, ORDER_STATE, OUTBOX, PR
                          STATUS)
 from core.permissions import Action, allowed
 from ui import runtime
-from ui.fmt import label, md, money, when
+from ui.fmt import label, md, money, time_left, when
 
 REPLY_KEY = "case.reply_body"
 
@@ -26,6 +26,7 @@ def _act(action, *args, success: str, **kwargs) -> bool:
         return False
     st.cache_data.clear()
     st.session_state["case.flash"] = success
+    runtime.deliver_messages()
     return True
 
 
@@ -46,10 +47,14 @@ def show(case_id: int) -> None:
     cols[0].metric(_("Status"), label(_, STATUS, view.status))
     cols[1].metric(_("Priority"), label(_, PRIORITY, view.priority))
     cols[2].metric(_("Channel"), label(_, CHANNEL, view.channel))
-    cols[3].metric(_("First response"), label(_, SLA, view.first_response_state),
-                   help=_("Due {due}").format(due=when(view.first_response_due_at)))
-    cols[4].metric(_("Resolution"), label(_, SLA, view.resolution_state),
-                   help=_("Due {due}").format(due=when(view.resolution_due_at)))
+    for col, title, state, due, done in (
+            (cols[3], _("First response"), view.first_response_state,
+             view.first_response_due_at, view.first_response_at),
+            (cols[4], _("Resolution"), view.resolution_state, view.resolution_due_at,
+             view.resolved_at)):
+        col.metric(title, label(_, SLA, state),
+                   delta=None if done or due is None else time_left(_, due),
+                   delta_color="off", help=_("Due {due}").format(due=when(due)))
     facts = {
         _("Customer"): f"{view.customer_name} (#{view.customer_id})",
         _("Kind"): label(_, KIND, view.kind), _("Category"): label(_, CATEGORY, view.category),

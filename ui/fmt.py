@@ -41,6 +41,21 @@ def local(value: datetime | None) -> datetime | None:
         ZoneInfo(_shop_tz_name())).replace(tzinfo=None)
 
 
+def time_left(_, due: datetime | None) -> str:
+    """'3 h 20 min left' / '45 min overdue': what an agent needs at a glance."""
+    if due is None:
+        return "—"
+    from core.clock import utcnow
+    seconds = int((due - utcnow()).total_seconds())
+    minutes = abs(seconds) // 60
+    span = (_("{d} d {h} h").format(d=minutes // 1440, h=minutes % 1440 // 60)
+            if minutes >= 1440 else
+            _("{h} h {m} min").format(h=minutes // 60, m=minutes % 60)
+            if minutes >= 60 else _("{m} min").format(m=minutes))
+    return (_("{span} left") if seconds >= 0 else _("{span} overdue")).format(
+        span=span)
+
+
 def money(cents: int | None) -> str:
     return "—" if cents is None else f"¥{cents / 100:,.2f}"
 

@@ -43,6 +43,13 @@ def gettext() -> Gettext:
     return translator(language())
 
 
+def deliver_messages() -> None:
+    """After a write: send what it put in the outbox, when SMTP is configured."""
+    from core import messages
+    if messages.smtp_configured():
+        messages.deliver_pending(uow())
+
+
 def secret() -> str | None:
     """CAREDESK_SECRET from .streamlit/secrets.toml, if that file exists (it usually does not:
     the environment variable or the generated key file are the common cases)."""
