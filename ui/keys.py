@@ -12,3 +12,5 @@ LIB_NAME = "name"
 LIB_LOGOUT = "logout"
 
 COOKIE_NAME = "caredesk_auth"
+COOKIE_COMPONENT = "init"                # extra-streamlit-components' CookieManager key
+COOKIE_WAITS = "caredesk.cookie_waits"

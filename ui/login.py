@@ -9,6 +9,8 @@ cannot be trusted with is decided by core.auth (ARCHITECTURE.md lists why):
 """
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 import streamlit_authenticator as stauth
 
@@ -68,6 +70,9 @@ def _login_form(uow, secret: str) -> Actor | None:
         cookie_expiry_days=COOKIE_EXPIRY_DAYS, auto_hash=False, login_sleep_time=0.2)
     usernames = credentials["usernames"] = _TriedUsernames(credentials["usernames"])
     accepted: dict[str, str] = {}
+    if not _cookie_component_ready():
+        st.caption(_("Loading…"))
+        return None
 
     notice = st.session_state.get(keys.NOTICE)  # cleared once someone logs in
     if notice:
@@ -101,6 +106,25 @@ def _login_form(uow, secret: str) -> Actor | None:
         else:
             st.error(_(WRONG))
     return None
+
+
+def _cookie_component_ready() -> bool:
+    """The library's cookie component reports to the server once after it mounts, which
+    reruns the script; a "Log in" click in the run that report interrupts is lost. So the
+    form is drawn only once the report has arrived (a few short waits at most, so that a
+    browser that blocks the component can still log in)."""
+    # its default is {}; what the browser reports holds at least Streamlit's XSRF cookie
+    if st.session_state.get(keys.COOKIE_COMPONENT):
+        st.session_state.pop(keys.COOKIE_WAITS, None)
+        return True
+    waits = st.session_state.get(keys.COOKIE_WAITS, 0)
+    if waits >= 6:
+        return True
+    st.session_state[keys.COOKIE_WAITS] = waits + 1
+    if waits:  # the first run just mounted it; after that, look again shortly
+        time.sleep(0.25)
+        st.rerun()
+    return False
 
 
 def _logged_in(key: str, actor: Actor) -> Actor:
