@@ -6,7 +6,7 @@ from core.errors import DomainError
 from core.labels import ORDER_STATE, TIER
 from core.permissions import Action, allowed
 from core.vocabulary import CustomerTier
-from ui import runtime
+from ui import pickers, runtime
 from ui.fmt import label, money, when
 
 _ = runtime.gettext()
@@ -15,24 +15,10 @@ st.title(_("Customers"))
 
 selected = st.query_params.get("customer")
 if not selected:
-    query = st.text_input(_("Find by phone, e-mail, name or order number"),
-                          key="customers.query", max_chars=100)
-    if query.strip():
-        try:
-            hits = customers.search_customers(runtime.uow(), actor, query)
-        except DomainError as e:
-            st.error(e.render(_))
-            st.stop()
-        if not hits:
-            st.info(_("No customer found."))
-        for hit in hits:
-            c1, c2 = st.columns([5, 1])
-            extra = f" · {hit.order_number}" if hit.order_number else ""
-            c1.text(f"#{hit.id} · {hit.name} · {hit.phone or '—'} · {hit.email or '—'} · "
-                    f"{label(_, TIER, hit.tier)}{extra}")
-            if c2.button(_("Open customer"), key=f"customers.open.{hit.id}"):
-                st.query_params["customer"] = str(hit.id)
-                st.rerun()
+    hit = pickers.customer_search("customers.query", _("Open customer"))
+    if hit:
+        st.query_params["customer"] = str(hit.id)
+        st.rerun()
     st.stop()
 
 if st.button(_("Back to search"), icon=":material/arrow_back:"):

@@ -1,12 +1,12 @@
 """Intake: a contact on any channel, recorded while the customer is on the line."""
 import streamlit as st
 
-from core import canned, cases, customers, orders
+from core import cases, customers, orders
 from core.errors import DomainError
 from core.i18n import N_
 from core.labels import CATEGORY, CHANNEL, KIND, ORDER_STATE, PRIORITY
 from core.vocabulary import CaseCategory, CaseKind, Channel, Priority
-from ui import product_panel, runtime
+from ui import pickers, product_panel, runtime
 from ui.fmt import label, when
 
 _ = runtime.gettext()
@@ -41,23 +41,10 @@ if chosen:
         st.session_state.pop(CUSTOMER)
         st.rerun()
 else:
-    query = st.text_input(_("Find by phone, e-mail, name or order number"),
-                          key="intake.query", max_chars=100)
-    if query.strip():
-        try:
-            hits = customers.search_customers(runtime.uow(), actor, query)
-        except DomainError as e:
-            st.error(e.render(_))
-            hits = []
-        if not hits:
-            st.info(_("No customer found. Create them below."))
-        for hit in hits:
-            c1, c2 = st.columns([5, 1])
-            extra = f" · {hit.order_number}" if hit.order_number else ""
-            c1.text(f"#{hit.id} · {hit.name} · {hit.phone or '—'} · {hit.email or '—'}{extra}")
-            if c2.button(_("Select"), key=f"intake.pick.{hit.id}"):
-                st.session_state[CUSTOMER] = (hit.id, hit.name)
-                st.rerun()
+    hit = pickers.customer_search("intake.query", _("Select"))
+    if hit:
+        st.session_state[CUSTOMER] = (hit.id, hit.name)
+        st.rerun()
     with st.expander(_("New customer"), icon=":material/person_add:"):
         with st.form("intake.new_customer"):
             name = st.text_input(_("Name"), max_chars=120)
@@ -98,19 +85,7 @@ product_panel.show(customer_id)
 
 # --- what do they want? ---------------------------------------------------------------------
 st.markdown("##### " + _("The contact"))
-replies = canned.canned_replies(runtime.uow(), actor, runtime.language(), customer_name)
-if replies:
-    by_title = {c.title: c.text for c in replies}
-
-    def insert() -> None:
-        picked = st.session_state.get("intake.canned")
-        if picked:
-            current = st.session_state.get(ANSWER, "")
-            st.session_state[ANSWER] = (current + "\n" if current else "") + by_title[picked]
-            st.session_state["intake.canned"] = None
-    st.selectbox(_("Insert a canned reply into the answer"), [None, *by_title],
-                 key="intake.canned", format_func=lambda t: "—" if t is None else t,
-                 on_change=insert)
+pickers.canned_reply_picker(ANSWER, customer_name, _("Insert a canned reply into the answer"))
 
 their_orders = orders.recent_orders(runtime.uow(), actor, customer_id)
 with st.form("intake.case"):

@@ -35,6 +35,16 @@ def _pg_admin(url: str) -> sa.Engine:
     return sa.create_engine(url, isolation_level="AUTOCOMMIT")
 
 
+def drop_everything(engine: sa.Engine) -> None:
+    """An empty database again, as if CareDesk had never run on it."""
+    from db.models import Base
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            cascade = " CASCADE" if engine.dialect.name == "postgresql" else ""
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}{cascade}"))
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
 @pytest.fixture(scope="session")
 def db_template(tmp_path_factory):
     url = pg_url()

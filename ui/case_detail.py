@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import canned, cases, orders, products
+from core import cases, orders, products
 from core.errors import DomainError
 from core.i18n import N_
 from core.labels import (CATEGORY, CHANNEL, EVENT, KIND, ORDER_STATE, OUTBOX, PRIORITY, SLA,
                          STATUS)
 from core.permissions import Action, allowed
-from ui import runtime
+from ui import pickers, runtime
 from ui.fmt import label, md, money, time_left, when
 
 REPLY_KEY = "case.reply_body"
@@ -98,20 +98,8 @@ def _actions(view) -> None:
     tabs = st.tabs([_("Reply"), _("Note or call"), _("Status"), _("Owner"), _("Escalate"),
                     _("Orders")])
     with tabs[0]:
-        replies = canned.canned_replies(runtime.uow(), actor, runtime.language(),
-                                        view.customer_name)
-        if replies:
-            by_title = {c.title: c.text for c in replies}
-
-            def insert() -> None:
-                chosen = st.session_state.get("case.canned")
-                if chosen:
-                    current = st.session_state.get(REPLY_KEY, "")
-                    st.session_state[REPLY_KEY] = (current + "\n" if current else "") + \
-                        by_title[chosen]
-                    st.session_state["case.canned"] = None
-            st.selectbox(_("Insert a canned reply"), [None, *by_title], key="case.canned",
-                         format_func=lambda t: "—" if t is None else t, on_change=insert)
+        pickers.canned_reply_picker(REPLY_KEY, view.customer_name,
+                                    _("Insert a canned reply"))
         with st.form("case.reply", clear_on_submit=False):
             body = st.text_area(_("Reply to the customer"), key=REPLY_KEY, max_chars=10_000)
             send = st.checkbox(_("Send to the customer (outbox)"), value=True)

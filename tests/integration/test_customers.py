@@ -18,10 +18,11 @@ from core.vocabulary import (
 )
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import (
-    AfterSalesRequest, AuditEntry, Base, Callback, Case, Customer, CustomerNote,
+    AfterSalesRequest, AuditEntry, Callback, Case, Customer, CustomerNote,
     MaintenancePlan, Order, OrderLine, OutboxMessage, Product, SurveyAnswer,
 )
 from db.session import make_engine
+from tests.conftest import drop_everything
 
 PHONE = "+8613812345678"
 
@@ -512,12 +513,7 @@ def test_likely_duplicates_by_similar_name_and_same_contact(uow, agent, people):
 def test_the_migration_fills_the_search_keys_of_existing_customers(database_url):
     eng = make_engine(database_url)
     try:
-        with eng.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name} CASCADE"
-                                     if eng.dialect.name == "postgresql"
-                                     else f"DROP TABLE IF EXISTS {table.name}"))
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        drop_everything(eng)
         upgrade(eng, "6c0738174540")
         with eng.begin() as conn:
             conn.execute(sa.text(

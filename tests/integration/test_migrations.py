@@ -6,6 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Base
 from db.session import make_engine
+from tests.conftest import drop_everything
 
 
 def test_head_matches_the_models(engine):
@@ -36,12 +37,7 @@ def test_default_policies_are_in_place(engine):
 def test_an_older_database_is_brought_to_head_keeping_its_data(database_url):
     # start from a database at the first revision only, with a row in it
     eng = make_engine(database_url)
-    with eng.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name} CASCADE"
-                                 if eng.dialect.name == "postgresql"
-                                 else f"DROP TABLE IF EXISTS {table.name}"))
-        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    drop_everything(eng)
     upgrade(eng, "4a5335da3a70")
     with eng.begin() as conn:
         conn.execute(sa.text("INSERT INTO store (code, name, active) VALUES ('S1', 'Shop', true)"))
