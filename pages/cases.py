@@ -77,6 +77,9 @@ except DomainError as e:
     st.error(e.render(_))
     st.stop()
 
+if result.page > result.pages:  # the filters changed under a later page
+    st.session_state["cases.page"] = 1
+    st.rerun()
 st.caption(_("{total} cases · page {page} of {pages}").format(
     total=result.total, page=result.page, pages=result.pages))
 if result.rows:
