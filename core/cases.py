@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from core import audit, messages, sla
+from core import audit, complaints, messages, sla
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, PermissionDenied, ValidationError
@@ -95,7 +95,8 @@ def open_case(uow: UnitOfWork, actor: Actor, *, customer_id: int, channel: str, 
               priority: str = "normal", order_id: int | None = None,
               product_id: int | None = None, resolved_now: bool = False,
               next_step: str | None = None, owner: str | int = "me",
-              required_skill: str | None = None, notify_customer: bool = True) -> CaseReceipt:
+              required_skill: str | None = None, notify_customer: bool = True,
+              severity: str | None = None) -> CaseReceipt:
     """Records a contact. Resolved on the spot = first-contact resolution; otherwise the case
     stays open with an owner, a due time and the next step the customer was told."""
     require(actor, Action.CASE_CREATE)
@@ -150,6 +151,8 @@ def open_case(uow: UnitOfWork, actor: Actor, *, customer_id: int, channel: str, 
         acknowledged = False
         if notify_customer and not resolved_now:
             acknowledged = _acknowledge(uow, actor, case, customer, now)
+        if kind_ == CaseKind.COMPLAINT:
+            complaints.on_complaint_opened(uow, actor, case, severity, acknowledged)
         audit.record(uow, actor, "case_created", "case", case.id, None,
                      {"customer_id": customer.id, "kind": kind_, "channel": channel_,
                       "status": case.status, "owner_id": case.owner_id})
@@ -287,6 +290,7 @@ def change_status(uow: UnitOfWork, actor: Actor, case_id: int, status: str,
         if target not in TRANSITIONS[case.status]:
             raise InvalidState(N_("A case that is {current} cannot become {target}."),
                                current=Term(STATUS[case.status]), target=Term(STATUS[target]))
+        complaints.check_closable(uow, case, target)
         if target == S.RESOLVED and not (case.answer or _has_reply(uow, case)):
             raise InvalidState(N_("Reply to the customer before resolving the case."))
         old = case.status

@@ -1,8 +1,11 @@
 """Labels people read for the values of core.vocabulary (msgids, translated by the page)."""
 from core.i18n import N_
 from core.sla import SlaState
-from core.vocabulary import (CaseCategory, CaseEventKind, CaseKind, CaseStatus, Channel,
-                             CustomerTier, OrderState, OutboxStatus, Priority, Role)
+from core.vocabulary import (AfterSalesKind, AfterSalesStatus, CaseCategory, CaseEventKind,
+                             CaseKind, CaseStatus, Channel, CompensationKind, ComplaintSeverity,
+                             CustomerTier, DecisionStatus, Department, GoodsCondition,
+                             JobStatus, OrderState, OutboxStatus, Priority, RefundStatus,
+                             ReportReview, Role, RootCause, ServiceMode)
 
 ROLE = {
     Role.AGENT: N_("Agent"),
@@ -59,3 +62,60 @@ OUTBOX = {
     OutboxStatus.NOT_SENT: N_("Not sent"), OutboxStatus.QUEUED: N_("Queued"),
     OutboxStatus.SENT: N_("Sent"), OutboxStatus.FAILED: N_("Failed"),
 }
+AFTERSALES_KIND = {
+    AfterSalesKind.RETURN: N_("Return"), AfterSalesKind.EXCHANGE: N_("Exchange"),
+    AfterSalesKind.REPAIR: N_("Repair"), AfterSalesKind.REFUND: N_("Refund"),
+}
+AFTERSALES_STATUS = {
+    AfterSalesStatus.SUBMITTED: N_("Submitted"),
+    AfterSalesStatus.AWAITING_APPROVAL: N_("Awaiting approval"),
+    AfterSalesStatus.APPROVED: N_("Approved"), AfterSalesStatus.REJECTED: N_("Rejected"),
+    AfterSalesStatus.IN_SERVICE: N_("In service"), AfterSalesStatus.COMPLETED: N_("Completed"),
+    AfterSalesStatus.CANCELLED: N_("Cancelled"),
+}
+# lower case: also read inside sentences ("the goods are {condition}")
+CONDITION = {
+    GoodsCondition.UNOPENED: N_("unopened"), GoodsCondition.AS_NEW: N_("as new"),
+    GoodsCondition.USED: N_("used"), GoodsCondition.DAMAGED: N_("damaged"),
+    GoodsCondition.DEFECTIVE: N_("defective"),
+}
+REFUND_STATUS = {
+    RefundStatus.REQUESTED: N_("Requested"), RefundStatus.AWAITING_APPROVAL:
+    N_("Awaiting approval"), RefundStatus.APPROVED: N_("Approved"),
+    RefundStatus.REJECTED: N_("Rejected"), RefundStatus.PAID: N_("Paid"),
+}
+JOB_STATUS = {
+    JobStatus.ASSIGNED: N_("Waiting to be scheduled"), JobStatus.SCHEDULED: N_("Scheduled"),
+    JobStatus.IN_PROGRESS: N_("In progress"),
+    JobStatus.QUALITY_CHECK: N_("Quality check passed"),
+    JobStatus.DONE: N_("Done"), JobStatus.CANCELLED: N_("Cancelled"),
+}
+SERVICE_MODE = {ServiceMode.ON_SITE: N_("On-site visit"), ServiceMode.MAIL_IN: N_("Mail-in"),
+                ServiceMode.IN_STORE: N_("In store")}
+REPORT_REVIEW = {
+    ReportReview.PENDING: N_("Waiting for review"), ReportReview.ACCEPTED: N_("Accepted"),
+    ReportReview.RETURNED: N_("Returned to the technician"),
+    ReportReview.ARCHIVED: N_("Archived"),
+}
+SEVERITY = {ComplaintSeverity.MINOR: N_("Minor"), ComplaintSeverity.MAJOR: N_("Major"),
+            ComplaintSeverity.CRITICAL: N_("Critical")}
+ROOT_CAUSE = {
+    RootCause.PRODUCT_DEFECT: N_("Product defect"), RootCause.DELIVERY_DELAY:
+    N_("Late delivery"), RootCause.DELIVERY_DAMAGE: N_("Damaged in delivery"),
+    RootCause.WRONG_ITEM: N_("Wrong item"), RootCause.STAFF_BEHAVIOUR: N_("Staff behaviour"),
+    RootCause.PRICE_BILLING: N_("Price or billing"), RootCause.INFORMATION:
+    N_("Wrong or missing information"), RootCause.POLICY: N_("Policy"),
+    RootCause.OTHER: N_("Other cause"),
+}
+DEPARTMENT = {
+    Department.WAREHOUSE: N_("Warehouse"), Department.LOGISTICS: N_("Logistics"),
+    Department.QUALITY: N_("Product quality"), Department.STORE: N_("Store"),
+    Department.TECHNICAL: N_("Technical"), Department.CUSTOMER_SERVICE:
+    N_("Customer service"),
+}
+COMPENSATION_KIND = {
+    CompensationKind.REFUND: N_("Refund"), CompensationKind.VOUCHER: N_("Voucher"),
+    CompensationKind.GIFT: N_("Gift"), CompensationKind.REPLACEMENT: N_("Replacement"),
+}
+DECISION = {DecisionStatus.PROPOSED: N_("Waiting for sign-off"),
+            DecisionStatus.APPROVED: N_("Approved"), DecisionStatus.REJECTED: N_("Rejected")}

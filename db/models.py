@@ -408,7 +408,9 @@ class Refund(Versioned, Base):
     __tablename__ = "refund"
     __table_args__ = (sa.CheckConstraint("amount_cents > 0", name="amount_positive"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[Optional[int]] = mapped_column(fk("after_sales_request.id"), index=True)
+    # at most one refund per after-sales request, so an approval books at most one amount
+    request_id: Mapped[Optional[int]] = mapped_column(fk("after_sales_request.id"), index=True,
+                                                      unique=True)
     compensation_id: Mapped[Optional[int]] = mapped_column(fk("compensation.id"))
     order_line_id: Mapped[int] = mapped_column(fk("order_line.id"), index=True)
     amount_cents: Mapped[int]

@@ -4,8 +4,8 @@ import streamlit as st
 from core import cases, customers, orders
 from core.errors import DomainError
 from core.i18n import N_
-from core.labels import CATEGORY, CHANNEL, KIND, ORDER_STATE, PRIORITY
-from core.vocabulary import CaseCategory, CaseKind, Channel, Priority
+from core.labels import CATEGORY, CHANNEL, KIND, ORDER_STATE, PRIORITY, SEVERITY
+from core.vocabulary import CaseCategory, CaseKind, Channel, ComplaintSeverity, Priority
 from ui import pickers, product_panel, runtime
 from ui.fmt import label, when
 
@@ -95,6 +95,8 @@ with st.form("intake.case"):
                             format_func=lambda v: label(_, CATEGORY, v))
     priority = c3.selectbox(_("Priority"), list(Priority), index=1,
                             format_func=lambda v: label(_, PRIORITY, v))
+    severity = st.selectbox(_("Severity (complaints)"), list(ComplaintSeverity),
+                            format_func=lambda v: label(_, SEVERITY, v))
     order_choices = {None: "—", **{oid: f"{number} · {label(_, ORDER_STATE, state)}"
                                    for oid, number, state in their_orders}}
     order_id = st.selectbox(_("Order"), list(order_choices),
@@ -119,7 +121,8 @@ if submitted:
             category=category, subject=subject, question=question,
             customer_expectation=expectation, answer=answer, priority=priority,
             order_id=order_id, resolved_now=resolved, next_step=next_step, owner=owner,
-            notify_customer=notify)
+            notify_customer=notify,
+            severity=severity if kind == CaseKind.COMPLAINT else None)
     except DomainError as e:
         st.error(e.render(_))
     else:

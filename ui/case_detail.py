@@ -9,7 +9,7 @@ from core.i18n import N_
 from core.labels import (CATEGORY, CHANNEL, EVENT, KIND, ORDER_STATE, OUTBOX, PRIORITY, SLA,
                          STATUS)
 from core.permissions import Action, allowed
-from ui import pickers, runtime
+from ui import complaint_panel, pickers, runtime
 from ui.fmt import label, md, money, time_left, when
 
 REPLY_KEY = "case.reply_body"
@@ -95,8 +95,13 @@ def show(case_id: int) -> None:
 def _actions(view) -> None:
     _ = runtime.gettext()
     actor = runtime.require_actor()
+    is_complaint = view.kind.value == "complaint" and allowed(actor.roles,
+                                                              Action.COMPLAINT_HANDLE)
     tabs = st.tabs([_("Reply"), _("Note or call"), _("Status"), _("Owner"), _("Escalate"),
-                    _("Orders")])
+                    _("Orders")] + ([_("Complaint")] if is_complaint else []))
+    if is_complaint:
+        with tabs[6]:
+            complaint_panel.show(view.id)
     with tabs[0]:
         pickers.canned_reply_picker(REPLY_KEY, view.customer_name,
                                     _("Insert a canned reply"))
