@@ -4,7 +4,10 @@
   screen;
 - `demo_app`: one shared server whose database holds the seven demo staff accounts (created
   through core.staff, not through db.seed);
-- `browser` (session) and `context` (a fresh browser context per test).
+- `browser` (session) and `context` (a fresh browser context per test);
+- `make_customer`: a customer of the demo server with a confirmed order, unique per call.
+
+Shared steps (settle, login, ...) live in browser_helpers.py.
 
 DATABASE_URL=postgresql+psycopg://... gives each server its own new PostgreSQL database
 (dropped at the end); otherwise each server uses SQLite under its own data directory.
@@ -27,10 +30,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from core.staff import create_staff
-from core.uow import UnitOfWork
-from db.migrate import upgrade
-from db.session import make_engine
+pytest.register_assert_rewrite("browser_helpers")
+
+from browser_helpers import actor_of  # noqa: E402
+from core import customers  # noqa: E402
+from core.clock import utcnow  # noqa: E402
+from core.staff import create_staff  # noqa: E402
+from core.uow import UnitOfWork  # noqa: E402
+from core.vocabulary import Channel, OrderState  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from db.models import Customer, Order, OrderLine, Product  # noqa: E402
+from db.session import make_engine  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -226,38 +236,6 @@ def browser(chromium):
         browser.close()
 
 
-# Notes, in the page, how many values Streamlit components have posted to the app, when the
-# last one was posted and when the script last went idle (window.__cd). The login form's
-# cookie component (streamlit-authenticator's CookieManager) posts whenever it mounts, which
-# reruns the script; a "Log in" click whose run that rerun interrupts is lost (see
-# test_login_navigation.wait_for_login_form).
-TRACK_RERUNS = """
-(() => {
-  if (window !== window.top) return;
-  const cd = window.__cd = {values: 0, lastValueAt: -1, lastIdleAt: -1};
-  window.addEventListener("message", (event) => {
-    if (event.data && event.data.type === "streamlit:setComponentValue") {
-      cd.values += 1;
-      cd.lastValueAt = performance.now();
-    }
-  });
-  const watch = () => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    if (!app) { setTimeout(watch, 20); return; }
-    const note = () => {
-      if (app.getAttribute("data-test-script-state") === "notRunning") {
-        cd.lastIdleAt = performance.now();
-      }
-    };
-    note();
-    new MutationObserver(note).observe(app, {attributes: true,
-                                             attributeFilter: ["data-test-script-state"]});
-  };
-  watch();
-})();
-"""
-
-
 @pytest.fixture
 def new_context(browser):
     """Makes fresh browser contexts (separate cookies, separate Streamlit sessions)."""
@@ -265,7 +243,6 @@ def new_context(browser):
 
     def make(**kwargs):
         ctx = browser.new_context(**kwargs)
-        ctx.add_init_script(TRACK_RERUNS)
         ctx.set_default_timeout(30_000)
         made.append(ctx)
         return ctx
@@ -284,3 +261,71 @@ def context(new_context):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+# --- data for the agents' day -------------------------------------------------------------------
+
+KNOWN_PHONE = "+8613912345678"
+PHONE_PREFIX = "+861391234"   # every customer made here has a number starting so
+
+
+@dataclass(frozen=True)
+class KnownCustomer:
+    id: int
+    name: str
+    phone: str               # E.164
+    email: str
+    order_id: int
+    order_number: str        # in state "confirmed", one line of `product_name`
+    product_name: str
+
+
+def _letters(n: int = 8) -> str:
+    """Unique-enough letters (names must have no digits to be searched as names)."""
+    return "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(n))
+
+
+def _unused_phone(server: AppServer) -> str:
+    with server.uow().reader() as r:
+        taken = set(r.session.scalars(sa.select(Customer.phone_normalized).where(
+            Customer.phone_normalized.startswith(PHONE_PREFIX))))
+    while True:
+        phone = f"{PHONE_PREFIX}{secrets.randbelow(10_000):04d}"
+        if phone not in taken and phone != KNOWN_PHONE:
+            return phone
+
+
+@pytest.fixture
+def make_customer(demo_app):
+    """make_customer(phone=None) -> KnownCustomer: created through core.customers (as the
+    demo agent), with an e-mail address, English as language, and a confirmed order of one
+    product inserted through the ORM. Name, e-mail, product and order number are unique per
+    call; the phone too unless given (numbers start with +861391234)."""
+
+    def make(phone: str | None = None) -> KnownCustomer:
+        tag = _letters()
+        name = f"Lin Meihua {tag.title()}"
+        email = f"meihua.{tag}@example.com"
+        phone = phone or _unused_phone(demo_app)
+        customer_id = customers.create_customer(
+            demo_app.uow(), actor_of(demo_app, "agent"), name=name, phone=phone, email=email,
+            language="en", address="18 Huaihai Road", city="Shanghai")
+        uow = demo_app.uow()
+        with uow:
+            product = Product(sku=f"KT-{tag}", name=f"Kettle {tag.title()}",
+                              category="appliance", price_cents=19900)
+            uow.session.add(product)
+            uow.flush()
+            order = Order(order_number=f"CDT{tag.upper()}", customer_id=customer_id,
+                          channel=Channel.PHONE, state=OrderState.CONFIRMED,
+                          confirmed_at=utcnow(), delivery_address="18 Huaihai Road",
+                          total_cents=19900,
+                          lines=[OrderLine(product_id=product.id, quantity=1,
+                                           unit_price_cents=19900, paid_cents=19900)])
+            uow.session.add(order)
+            uow.commit()
+            order_id, order_number, product_name = order.id, order.order_number, product.name
+        return KnownCustomer(customer_id, name, phone, email, order_id, order_number,
+                             product_name)
+
+    return make

@@ -6,19 +6,17 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from core import auth
 from core.actor import Actor
 from core.staff import create_staff
 from db.models import Staff
 
-pytestmark = pytest.mark.browser
+from browser_helpers import (NAV_LABEL, NAV_LINK, auth_cookies, login, login_button, open_app,
+                             settle, submit_login)
 
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-NAV_LINK = '[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]'
-NAV_LABEL = f'{NAV_LINK} span[label]'
-COOKIE = "caredesk_auth"
+pytestmark = pytest.mark.browser
 
 WRONG = "Wrong username or password."
 LOCKED = "Too many failed attempts. This username is locked for 15 minutes."
@@ -26,72 +24,6 @@ SESSION_ENDED = "Your session has ended. Please log in again."
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def settle(page: Page) -> None:
-    """Waits for the rerun a navigation or click started to finish. Reruns start
-    asynchronously, so give them a moment to begin; a second rerun (st.rerun) may follow,
-    which is why assertions use expect(...)'s retries as well."""
-    page.wait_for_timeout(300)
-    page.locator(IDLE).wait_for(timeout=30_000)
-
-
-def open_app(page: Page, base: str, path: str = "/") -> None:
-    page.goto(base + path)
-    settle(page)
-
-
-def login_button(page: Page):
-    return page.get_by_role("button", name="Log in", exact=True)
-
-
-# The script is idle, went idle after the last component value, and stayed so a moment.
-QUIET = """() => {
-  const cd = window.__cd;
-  const app = document.querySelector('[data-testid="stApp"]');
-  return Boolean(cd && app) && app.getAttribute("data-test-script-state") === "notRunning"
-    && cd.lastValueAt < cd.lastIdleAt && performance.now() - cd.lastIdleAt > 400;
-}"""
-
-
-def wait_for_login_form(page: Page) -> None:
-    """Waits until a click on "Log in" will be processed.
-
-    The form's cookie component (streamlit-authenticator's CookieManager) posts a value when
-    it mounts, which reruns the script; when that happens during a run, the component is
-    mounted again at a later run, possibly the one the "Log in" click started, and the click
-    is then dropped without a message (an app bug, reported). So: wait until the component
-    has reported, then rerun (Streamlit's "r" key) until a rerun no longer remounts it."""
-    expect(login_button(page)).to_be_visible(timeout=30_000)
-    page.wait_for_function("() => window.__cd && window.__cd.values > 0", timeout=30_000)
-    page.wait_for_function(QUIET, timeout=30_000, polling=100)
-    if page.evaluate("window.__cd.values === window.__cd.stableAt"):
-        return  # already found stable on this page, and not remounted since
-    for _ in range(5):
-        values = page.evaluate("window.__cd.values")
-        page.evaluate("document.activeElement && document.activeElement.blur()")
-        page.keyboard.press("r")
-        settle(page)
-        page.wait_for_function(QUIET, timeout=30_000, polling=100)
-        if page.evaluate("window.__cd.values") == values:
-            page.evaluate("window.__cd.stableAt = window.__cd.values")
-            return
-    raise AssertionError("the login form's cookie component keeps rerunning the app")
-
-
-def submit_login(page: Page, username: str, password: str) -> None:
-    wait_for_login_form(page)
-    page.get_by_role("textbox", name="Username", exact=True).fill(username)
-    page.get_by_role("textbox", name="Password", exact=True).fill(password)
-    login_button(page).click()
-    settle(page)
-
-
-def login(page: Page, server, username: str) -> None:
-    open_app(page, server.url)
-    submit_login(page, username, server.staff[username][1])
-    expect(page.locator(NAV_LINK).first).to_be_visible()
-    settle(page)
-
 
 def nav_titles(page: Page) -> list[str]:
     """The page titles in the sidebar menu (expanded if Streamlit shortened it)."""
@@ -109,17 +41,6 @@ def wait_for_nav(page: Page, expected: set[str], timeout: float = 15) -> list[st
         if set(titles) == expected or time.monotonic() > deadline:
             return titles
         page.wait_for_timeout(250)
-
-
-def auth_cookies(context: BrowserContext, timeout: float = 15) -> list[dict]:
-    """The login cookie, which a JS component sets shortly after the login run."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [c for c in context.cookies() if c["name"] == COOKIE]
-        if found or time.monotonic() > deadline:
-            assert found, f"no {COOKIE} cookie after login: {context.cookies()}"
-            return found
-        time.sleep(0.2)
 
 
 def staff_id(server, username: str) -> int:
