@@ -7,7 +7,7 @@ from core.errors import DomainError
 from core.labels import AFTERSALES_KIND, AFTERSALES_STATUS, CONDITION
 from core.vocabulary import AfterSalesKind, GoodsCondition
 from ui import aftersales_view, pickers, runtime
-from ui.fmt import label, money, when
+from ui.fmt import label, md, money, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -80,7 +80,7 @@ except DomainError as e:
     st.error(e.render(_))
     st.stop()
 box = st.success if verdict.eligible else st.warning
-box("\n".join(["- " + reason for reason in aftersales.explain(verdict, _)])
+box("\n".join(["- " + md(reason) for reason in aftersales.explain(verdict, _)])
     or _("Inside policy."), icon=":material/policy:")
 if not verdict.eligible:
     st.caption(_("Outside policy: the request will wait for a supervisor's approval."))

@@ -9,7 +9,7 @@ from core import aftersales
 from core.labels import AFTERSALES_KIND, REPORT_REVIEW, SERVICE_MODE
 from core.vocabulary import ServiceMode
 from ui import aftersales_view, runtime
-from ui.fmt import label, money, when
+from ui.fmt import label, md, money, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -30,10 +30,10 @@ with waiting:
     if not queue:
         st.info(_("Nothing waits for approval."))
     for r in queue:
-        with st.expander(f"#{r.id} · {label(_, AFTERSALES_KIND, r.kind)} · {r.customer_name} "
-                         f"· {r.product}" + (f" · {money(r.refund_cents)}" if r.refund_cents
+        with st.expander(f"#{r.id} · {label(_, AFTERSALES_KIND, r.kind)} · {md(r.customer_name)} "
+                         f"· {md(r.product)}" + (f" · {money(r.refund_cents)}" if r.refund_cents
                                                else "")):
-            st.caption(_("Filed by {name} on {when}").format(name=r.created_by or "—",
+            st.caption(_("Filed by {name} on {when}").format(name=md(r.created_by or "—"),
                                                             when=when(r.created_at)))
             if st.button(_("Open request"), key=f"approvals.open.{r.id}"):
                 st.query_params["request"] = str(r.id)
@@ -43,7 +43,7 @@ with waiting:
 with jobs:
     technicians = dict(aftersales.technicians(runtime.uow(), actor))
     for job in aftersales.jobs_to_assign(runtime.uow(), actor):
-        with st.expander(f"#{job.id} · {job.customer_name} · {job.product}"):
+        with st.expander(f"#{job.id} · {md(job.customer_name)} · {md(job.product)}"):
             st.text(job.request_reason)
             with st.form(f"assign.{job.id}"):
                 choices = list(technicians)
@@ -61,12 +61,12 @@ with jobs:
 
 with reports:
     for report in aftersales.reports_to_review(runtime.uow(), actor):
-        with st.expander(f"#{report.id} · {report.customer_name} · {report.product} · "
+        with st.expander(f"#{report.id} · {md(report.customer_name)} · {md(report.product)} · "
                          f"{label(_, REPORT_REVIEW, report.review)}"):
             st.text(report.work_done)
             st.caption(_("Parts: {parts} · labour {minutes} min · material {material} · "
                          "transport {transport}").format(
-                parts=report.parts_used or "—", minutes=report.labour_minutes,
+                parts=md(report.parts_used or "—"), minutes=report.labour_minutes,
                 material=money(report.material_cost_cents),
                 transport=money(report.transport_cost_cents)))
             if report.review.value == "accepted":

@@ -6,7 +6,7 @@ from core import cases, complaints
 from core.labels import COMPENSATION_KIND, SEVERITY, SLA
 from ui import complaint_panel, runtime
 from ui.aftersales_view import act
-from ui.fmt import label, money, when
+from ui.fmt import label, md, money, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -20,7 +20,7 @@ def rows(items, key: str) -> None:
     if not items:
         st.info(_("Nothing here."))
     for row in items:
-        with st.expander(f"#{row.case_id} · {row.subject} · {row.customer_name} · "
+        with st.expander(f"#{row.case_id} · {md(row.subject)} · {md(row.customer_name)} · "
                          f"{label(_, SEVERITY, row.severity)} · "
                          f"{label(_, SLA, row.promise_state)} · {when(row.promised_reply_at)}"):
             st.page_link("pages/cases.py", label=_("Open the case"),
@@ -48,10 +48,10 @@ with signoff:
     if not queue.awaiting_signoff:
         st.info(_("Nothing here."))
     for item in queue.awaiting_signoff:
-        with st.expander(f"#{item.case_id} · {item.subject} · "
+        with st.expander(f"#{item.case_id} · {md(item.subject)} · "
                          f"{label(_, COMPENSATION_KIND, item.kind)} {money(item.amount_cents)}"):
             st.text(item.description)
-            st.caption(_("Proposed by {name} on {when}").format(name=item.proposed_by or "—",
+            st.caption(_("Proposed by {name} on {when}").format(name=md(item.proposed_by or "—"),
                                                                when=when(item.proposed_at)))
             if item.can_decide:
                 complaint_panel.compensation_decision(item.compensation_id)

@@ -7,7 +7,7 @@ from core.labels import ORDER_STATE, TIER
 from core.permissions import Action, allowed
 from core.vocabulary import CustomerTier
 from ui import pickers, runtime
-from ui.fmt import label, money, when
+from ui.fmt import label, md, money, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -53,7 +53,7 @@ with tab_history:
                  hide_index=True, width="stretch")
 with tab_orders:
     for o in profile.orders:
-        with st.expander(f"{o.order_number} · {label(_, ORDER_STATE, o.state)} · "
+        with st.expander(f"{md(o.order_number)} · {label(_, ORDER_STATE, o.state)} · "
                          f"{when(o.ordered_at)} · {money(o.total_cents)}"):
             st.dataframe([{_("Product"): line.product_name, _("Quantity"): line.quantity,
                            _("Paid"): money(line.paid_cents),
@@ -61,7 +61,7 @@ with tab_orders:
                          hide_index=True, width="stretch")
 with tab_notes:
     for note in profile.notes:
-        st.caption(f"{when(note.created_at)} · {note.author}")
+        st.caption(f"{when(note.created_at)} · {md(note.author)}")
         st.text(note.body)
     if allowed(actor.roles, Action.CUSTOMER_EDIT):
         with st.form("customers.note", clear_on_submit=True):

@@ -5,7 +5,7 @@ from core import aftersales
 from core.labels import JOB_STATUS, REPORT_REVIEW, SERVICE_MODE
 from ui import runtime
 from ui.aftersales_view import act
-from ui.fmt import label, when
+from ui.fmt import label, md, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -15,7 +15,7 @@ jobs = aftersales.my_jobs(runtime.uow(), actor)
 if not jobs:
     st.info(_("No job is waiting for you."))
 for job in jobs:
-    with st.expander(f"#{job.id} · {job.customer_name} · {job.product} · "
+    with st.expander(f"#{job.id} · {md(job.customer_name)} · {md(job.product)} · "
                      f"{label(_, JOB_STATUS, job.status)}", expanded=len(jobs) == 1):
         st.text(job.request_reason)
         st.caption(f"{label(_, SERVICE_MODE, job.mode)} · {when(job.scheduled_for)}")
@@ -41,7 +41,7 @@ for job in jobs:
         if status == "quality_check" or (job.report_review is not None
                                          and job.report_review.value == "returned"):
             if job.report_note:
-                st.warning(_("Returned by the supervisor: {note}").format(note=job.report_note))
+                st.warning(_("Returned by the supervisor: {note}").format(note=md(job.report_note)))
             with st.form(f"report.{job.id}"):
                 work = st.text_area(_("Work done"), max_chars=10_000)
                 parts = st.text_input(_("Parts used"), max_chars=5000)

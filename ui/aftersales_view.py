@@ -8,7 +8,7 @@ from core.errors import DomainError
 from core.labels import (AFTERSALES_KIND, AFTERSALES_STATUS, CONDITION, JOB_STATUS,
                          REFUND_STATUS, REPORT_REVIEW, SERVICE_MODE)
 from ui import runtime
-from ui.fmt import label, money, when
+from ui.fmt import label, md, money, when
 
 
 def act(action, *args, **kwargs) -> bool:
@@ -65,10 +65,10 @@ def show(request_id: int) -> None:
         st.caption(_("Notes"))
         st.text(view.notes)
     box = st.success if view.within_policy else st.warning
-    box("\n".join("- " + line for line in aftersales.explain(view, _)) or "—",
+    box("\n".join("- " + md(line) for line in aftersales.explain(view, _)) or "—",
         icon=":material/policy:")
     if view.decided_by:
-        st.caption(_("Decided by {name} on {when}").format(name=view.decided_by,
+        st.caption(_("Decided by {name} on {when}").format(name=md(view.decided_by),
                                                           when=when(view.decided_at)))
         if view.decision_note:
             st.text(view.decision_note)

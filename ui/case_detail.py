@@ -76,8 +76,9 @@ def show(case_id: int) -> None:
 
     st.markdown("#### " + _("Timeline"))
     for entry in reversed(view.timeline):
-        who = entry.author or _("Customer")
-        change = f" · {entry.old_value or '—'} → {entry.new_value}" if entry.new_value else ""
+        who = md(entry.author or _("Customer"))
+        change = (f" · {md(entry.old_value or '—')} → {md(entry.new_value)}"
+                  if entry.new_value else "")
         st.caption(f"{when(entry.at)} · {label(_, EVENT, entry.kind)} · {who}{change}")
         if entry.body:
             st.text(entry.body)
@@ -165,7 +166,7 @@ def _orders(view) -> None:
     if not summaries:
         st.info(_("This customer has no orders yet."))
     for o in summaries:
-        with st.expander(f"{o.order_number} · {label(_, ORDER_STATE, o.state)} · "
+        with st.expander(f"{md(o.order_number)} · {label(_, ORDER_STATE, o.state)} · "
                          f"{money(o.total_cents)}"):
             st.dataframe([{_("Product"): name, _("Quantity"): qty, _("Paid"): money(paid)}
                           for name, qty, paid in o.lines], hide_index=True)
