@@ -34,14 +34,14 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import audit, messages, products, sla
+from core import audit, messages, products, sla, validate
 from core.actor import Actor
 from core.cases import _event
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, PermissionDenied, ValidationError
 from core.i18n import N_, Term, translator
 from core.labels import AFTERSALES_KIND as KIND, AFTERSALES_STATUS as STATUS
-from core.labels import CONDITION, JOB_STATUS, REFUND_STATUS
+from core.labels import CONDITION, JOB_STATUS
 from core.labels import REPORT_REVIEW as REVIEW, SERVICE_MODE as MODE
 from core.permissions import Action, allowed, require
 from core.uow import UnitOfWork, expect_version
@@ -102,22 +102,10 @@ def money(cents: int | None) -> str:
 
 
 def _text(name: str, value: str | None, required: bool = False) -> str | None:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationError(N_("{field} is required."), field=Term(FIELD_NAMES[name]))
-    if len(text) > LIMITS[name]:
-        raise ValidationError(N_("{field} is too long: {length} characters, at most {limit}."),
-                              field=Term(FIELD_NAMES[name]), length=len(text),
-                              limit=LIMITS[name])
-    return text or None
+    return validate.text(value, field=FIELD_NAMES[name], limit=LIMITS[name], required=required)
 
 
-def _choice(enum, value, what: str):
-    try:
-        return enum(value)
-    except ValueError:
-        raise ValidationError(N_("Unknown {what}: {value}."), what=Term(what),
-                              value=str(value)[:40]) from None
+_choice = validate.choice
 
 
 def _amount(name: str, value, *, limit: int = MAX_CENTS) -> int:

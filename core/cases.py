@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from core import audit, complaints, messages, sla
+from core import audit, complaints, messages, sla, validate
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, PermissionDenied, ValidationError
@@ -43,21 +43,10 @@ CASE_WORKERS = (Role.AGENT, Role.SUPERVISOR)
 
 
 def _text(name: str, value: str | None, required: bool = False) -> str | None:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationError(N_("{field} is required."), field=FIELD_NAMES[name])
-    if len(text) > LIMITS[name]:
-        raise ValidationError(N_("{field} is too long: {length} characters, at most {limit}."),
-                              field=FIELD_NAMES[name], length=len(text), limit=LIMITS[name])
-    return text or None
+    return validate.text(value, field=FIELD_NAMES[name], limit=LIMITS[name], required=required)
 
 
-def _choice(enum, value, label: str):
-    try:
-        return enum(value)
-    except ValueError:
-        raise ValidationError(N_("Unknown {what}: {value}."), what=Term(label),
-                              value=str(value)[:40]) from None
+_choice = validate.choice
 
 
 def _case(uow: UnitOfWork, case_id: int, for_update: bool = False) -> Case:

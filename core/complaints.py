@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from core import audit, cases, messages, sla
+from core import audit, cases, messages, sla, validate
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, PermissionDenied, ValidationError
@@ -89,14 +89,7 @@ class AlreadyDecided(InvalidState):
 # --- small helpers ----------------------------------------------------------------------------
 
 def _text(name: str, value: str | None, required: bool = False) -> str | None:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationError(N_("{field} is required."), field=Term(FIELD_NAMES[name]))
-    if len(text) > LIMITS[name]:
-        raise ValidationError(N_("{field} is too long: {length} characters, at most {limit}."),
-                              field=Term(FIELD_NAMES[name]), length=len(text),
-                              limit=LIMITS[name])
-    return text or None
+    return validate.text(value, field=FIELD_NAMES[name], limit=LIMITS[name], required=required)
 
 
 def _complaint(uow: UnitOfWork, complaint_id: int, for_update: bool = False) -> Complaint:

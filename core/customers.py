@@ -41,7 +41,7 @@ from core.clock import utcnow
 from core.errors import NotFound, ValidationError
 from core.i18n import N_
 from core.permissions import Action, allowed, require
-from core.search_keys import email_key, name_key, name_last_key, prefix_upper
+from core.search_keys import email_key, name_key, prefix_upper
 from core.uow import UnitOfWork, expect_version
 from core.vocabulary import CallbackStatus, CustomerTier, Language
 from db.models import (

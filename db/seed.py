@@ -1037,7 +1037,7 @@ class _Seed:
         self.case_events()
 
     def case_events(self) -> None:
-        c, rng = self.c, self.rng
+        c = self.c
         n = len(self.case_id)
         question, answer = self.case_texts
         channels = list(Channel)

@@ -9,6 +9,7 @@ from core import aftersales
 from core.labels import AFTERSALES_KIND, REPORT_REVIEW, SERVICE_MODE
 from core.vocabulary import ServiceMode
 from ui import aftersales_view, runtime
+from ui.actions import run as act
 from ui.fmt import label, md, money, when
 
 _ = runtime.gettext()
@@ -55,7 +56,7 @@ with jobs:
                                     format_func=lambda v: label(_, SERVICE_MODE, v))
                 day = st.date_input(_("Date"))
                 if st.form_submit_button(_("Schedule")):
-                    if aftersales_view.act(aftersales.assign_job, job.id, tech, mode,
+                    if act(aftersales.assign_job, job.id, tech, mode,
                                            datetime.combine(day, time(9)), job.version):
                         st.rerun()
 
@@ -71,15 +72,15 @@ with reports:
                 transport=money(report.transport_cost_cents)))
             if report.review.value == "accepted":
                 if st.button(_("Archive"), key=f"archive.{report.id}"):
-                    if aftersales_view.act(aftersales.archive_report, report.id):
+                    if act(aftersales.archive_report, report.id):
                         st.rerun()
                 continue
             with st.form(f"review.{report.id}"):
                 note = st.text_input(_("Review note"), max_chars=2000)
                 accept, back = st.columns(2)
                 if accept.form_submit_button(_("Accept"), type="primary"):
-                    if aftersales_view.act(aftersales.review_report, report.id, True, note):
+                    if act(aftersales.review_report, report.id, True, note):
                         st.rerun()
                 if back.form_submit_button(_("Return to the technician")):
-                    if aftersales_view.act(aftersales.review_report, report.id, False, note):
+                    if act(aftersales.review_report, report.id, False, note):
                         st.rerun()

@@ -5,7 +5,7 @@ import streamlit as st
 from core import cases, complaints
 from core.labels import COMPENSATION_KIND, SEVERITY, SLA
 from ui import complaint_panel, runtime
-from ui.aftersales_view import act
+from ui.actions import run as act
 from ui.fmt import label, md, money, when
 
 _ = runtime.gettext()

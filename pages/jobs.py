@@ -4,7 +4,7 @@ import streamlit as st
 from core import aftersales
 from core.labels import JOB_STATUS, REPORT_REVIEW, SERVICE_MODE
 from ui import runtime
-from ui.aftersales_view import act
+from ui.actions import run as act
 from ui.fmt import label, md, when
 
 _ = runtime.gettext()

@@ -8,21 +8,8 @@ from core.errors import DomainError
 from core.labels import (AFTERSALES_KIND, AFTERSALES_STATUS, CONDITION, JOB_STATUS,
                          REFUND_STATUS, REPORT_REVIEW, SERVICE_MODE)
 from ui import runtime
+from ui.actions import run as act
 from ui.fmt import label, md, money, when
-
-
-def act(action, *args, **kwargs) -> bool:
-    """One service call: a refusal is shown in the user's language; success clears caches
-    and sends what the call put in the outbox."""
-    _ = runtime.gettext()
-    try:
-        action(runtime.uow(), runtime.require_actor(), *args, **kwargs)
-    except DomainError as e:
-        st.error(e.render(_))
-        return False
-    st.cache_data.clear()
-    runtime.deliver_messages()
-    return True
 
 
 def decision_form(request_id: int, can_decide: bool, key: str) -> None:

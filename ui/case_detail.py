@@ -10,23 +10,16 @@ from core.labels import (CATEGORY, CHANNEL, EVENT, KIND, ORDER_STATE, OUTBOX, PR
                          STATUS)
 from core.permissions import Action, allowed
 from ui import complaint_panel, pickers, runtime
+from ui.actions import run
 from ui.fmt import label, md, money, time_left, when
 
 REPLY_KEY = "case.reply_body"
 
 
 def _act(action, *args, success: str, **kwargs) -> bool:
-    """Runs one service call; shows its refusal in the user's language, or clears the cached
-    reads it made stale."""
-    _ = runtime.gettext()
-    try:
-        action(runtime.uow(), runtime.require_actor(), *args, **kwargs)
-    except DomainError as e:
-        st.error(e.render(_))
+    if not run(action, *args, **kwargs):
         return False
-    st.cache_data.clear()
     st.session_state["case.flash"] = success
-    runtime.deliver_messages()
     return True
 
 

@@ -10,7 +10,7 @@ from core.labels import COMPENSATION_KIND, DECISION, DEPARTMENT, ROOT_CAUSE, SEV
 from core.permissions import Action, allowed
 from core.vocabulary import CompensationKind, ComplaintSeverity, Department, RootCause
 from ui import runtime
-from ui.aftersales_view import act
+from ui.actions import run as act
 from ui.fmt import label, money, when
 
 

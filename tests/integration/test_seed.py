@@ -165,7 +165,7 @@ def test_timelines_are_consistent(seeded):
                    "AND first_response_at IS NOT NULL") == 0
         assert bad("resolution_breached <> (resolved_at > resolution_due_at) "
                    "AND resolved_at IS NOT NULL") == 0
-        assert bad(f"status <> 'new' AND owner_id IS NULL") == 0
+        assert bad("status <> 'new' AND owner_id IS NULL") == 0
         fcr = conn.execute(sa.text(
             "SELECT avg(CASE WHEN first_contact_resolution THEN 1.0 ELSE 0 END) "
             f"FROM service_case WHERE kind = 'inquiry' AND {done}")).scalar()
