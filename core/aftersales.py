@@ -157,8 +157,7 @@ class PolicyVerdict:
     proof_required: bool
 
     def to_json(self) -> str:
-        return json.dumps([{"msgid": m, "params": p} for m, p in self.reasons],
-                          ensure_ascii=False)
+        return reasons_json(self.reasons)
 
 
 @dataclass(frozen=True)
@@ -188,6 +187,40 @@ def _term(msgid: str) -> dict:
     return {"term": msgid}
 
 
+def window_reason(kind: AfterSalesKind, days: int, window: int,
+                  from_delivery: bool = True) -> Reason:
+    """'Delivered 5 days ago: inside the 7-day return window.' (exchange: its own window)."""
+    inside = days <= window
+    if kind == K.EXCHANGE:
+        msg = (N_("{since}: inside the {window}-day exchange window.") if inside
+               else N_("{since}: outside the {window}-day exchange window."))
+    else:
+        msg = (N_("{since}: inside the {window}-day return window.") if inside
+               else N_("{since}: outside the {window}-day return window."))
+    since = N_("Delivered {days} days ago") if from_delivery else N_("Ordered {days} days ago")
+    return msg, {"since": {"msgid": since, "params": {"days": days}}, "window": window}
+
+
+def warranty_reason(months: int, until: date, today: date) -> Reason:
+    if today <= until:
+        return (N_("Inside the {months}-month warranty: it runs until {until} "
+                   "({left} days left)."),
+                {"months": months, "until": until.isoformat(), "left": (until - today).days})
+    return (N_("The {months}-month warranty ended {ago} days ago, on {until}: a repair is at "
+               "the customer's cost unless a supervisor approves it."),
+            {"months": months, "ago": (today - until).days, "until": until.isoformat()})
+
+
+def proof_reason(shown: bool) -> Reason:
+    return ((N_("Proof of purchase was shown."), {}) if shown
+            else (N_("The policy requires proof of purchase, and none was shown."), {}))
+
+
+def reasons_json(reasons: list[Reason]) -> str:
+    """How a request stores its reasons (policy_explanation); `explain` reads it back."""
+    return json.dumps([{"msgid": m, "params": p} for m, p in reasons], ensure_ascii=False)
+
+
 def check_policy(session: Session, order_line_id: int, kind: str, condition: str,
                  proof_of_purchase: bool, today: date | None = None) -> PolicyVerdict:
     """Eligibility of one order line for a return, exchange, repair or refund, with every
@@ -211,22 +244,12 @@ def check_policy(session: Session, order_line_id: int, kind: str, condition: str
     days = max((today - start).days, 0)
     warranty_until = add_months(start, policy.warranty_months)
     ok = True
-    since = (N_("Delivered {days} days ago") if from_delivery
-             else N_("Ordered {days} days ago"))
-
     if kind_ in (K.RETURN, K.REFUND, K.EXCHANGE):
         window = (policy.exchange_window_days if kind_ == K.EXCHANGE
                   else policy.return_window_days)
         inside = days <= window
         ok &= inside
-        if kind_ == K.EXCHANGE:
-            msg = (N_("{since}: inside the {window}-day exchange window.") if inside
-                   else N_("{since}: outside the {window}-day exchange window."))
-        else:
-            msg = (N_("{since}: inside the {window}-day return window.") if inside
-                   else N_("{since}: outside the {window}-day return window."))
-        reasons.append((msg, {"since": {"msgid": since, "params": {"days": days}},
-                              "window": window}))
+        reasons.append(window_reason(kind_, days, window, from_delivery))
         if condition_ in (C.USED, C.DAMAGED):
             ok = False
             reasons.append((N_("The goods are {condition}: only unopened, as-new or defective "
@@ -236,31 +259,15 @@ def check_policy(session: Session, order_line_id: int, kind: str, condition: str
             reasons.append((N_("The goods are {condition}: the condition allows it."),
                             {"condition": _term(CONDITION[condition_])}))
     else:  # repair
-        if today <= warranty_until:
-            reasons.append((N_("Inside the {months}-month warranty: it runs until {until} "
-                               "({left} days left)."),
-                            {"months": policy.warranty_months,
-                             "until": warranty_until.isoformat(),
-                             "left": (warranty_until - today).days}))
-        else:
-            ok = False
-            reasons.append((N_("The {months}-month warranty ended {ago} days ago, on {until}: "
-                               "a repair is at the customer's cost unless a supervisor "
-                               "approves it."),
-                            {"months": policy.warranty_months,
-                             "ago": (today - warranty_until).days,
-                             "until": warranty_until.isoformat()}))
+        ok &= today <= warranty_until
+        reasons.append(warranty_reason(policy.warranty_months, warranty_until, today))
         if condition_ == C.DAMAGED:
             ok = False
             reasons.append((N_("The goods are damaged: damage is not covered by the warranty."),
                             {}))
     if policy.proof_of_purchase_required:
-        if proof_of_purchase:
-            reasons.append((N_("Proof of purchase was shown."), {}))
-        else:
-            ok = False
-            reasons.append((N_("The policy requires proof of purchase, and none was shown."),
-                            {}))
+        ok &= bool(proof_of_purchase)
+        reasons.append(proof_reason(proof_of_purchase))
     return PolicyVerdict(bool(ok), reasons, start, from_delivery, days,
                          policy.return_window_days, policy.exchange_window_days,
                          policy.warranty_months, warranty_until,
@@ -662,7 +669,7 @@ def _schedule_follow_up(uow: UnitOfWork, actor: Actor | None, req: AfterSalesReq
         Callback.status == CallbackStatus.OPEN))
     if exists:
         return None
-    due = business_days_later(uow.session, now, rule.delay_days)
+    due = sla.business_days_later(uow.session, now, rule.delay_days)
     callback = Callback(customer_id=req.customer_id, case_id=req.case_id, request_id=req.id,
                         purpose=purpose, topic=f"after-sales {req.id}"[:200], due_at=due,
                         status=CallbackStatus.OPEN,
@@ -675,16 +682,6 @@ def _schedule_follow_up(uow: UnitOfWork, actor: Actor | None, req: AfterSalesReq
     audit.record(uow, actor, "follow_up_scheduled", "callback", callback.id, None,
                  {"request_id": req.id, "due_at": due})
     return callback.id
-
-
-def business_days_later(session: Session, start: datetime, days: int) -> datetime:
-    """`days` business days of opening time after start (naive UTC)."""
-    calendar = sla.load_calendar(session, start)
-    if not calendar.hours:
-        return start + timedelta(days=days)
-    opens, closes = calendar._weekday_hours()
-    per_day = (datetime.combine(date.min, closes) - datetime.combine(date.min, opens))
-    return calendar.add(start, days * per_day.total_seconds())
 
 
 def cancel_request(uow: UnitOfWork, actor: Actor, request_id: int, reason: str) -> None:
@@ -806,7 +803,7 @@ def assign_job(uow: UnitOfWork, actor: Actor, job_id: int, technician_id: int, m
         customer = uow.session.get(Customer, req.customer_id)
         gettext = translator(customer.language.value)
         _tell(uow, actor, req, "service_job_scheduled", mode=gettext(MODE[mode_]),
-              scheduled_for=sla.to_local(uow.session, scheduled_for).strftime("%Y-%m-%d %H:%M")
+              scheduled_for=sla.local_text(uow.session, scheduled_for)
               if scheduled_for else "", technician=tech.display_name)
         uow.commit()
 

@@ -162,7 +162,7 @@ def _acknowledge(uow: UnitOfWork, actor: Actor, case: Case, customer: Customer,
     """Tells the customer the case is accepted and when they will hear back. For a complaint
     the acknowledgement is the first response (DOMAIN.md section 3)."""
     due = case.resolution_due_at
-    local_due = sla.to_local(uow.session, due).strftime("%Y-%m-%d %H:%M") if due else ""
+    local_due = sla.local_text(uow.session, due)
     message = messages.queue(uow, customer=customer, case_id=case.id, author_id=actor.staff_id,
                              template_key="case_acknowledgement",
                              values={"case_id": case.id, "customer_name": customer.name,
@@ -280,6 +280,8 @@ def change_status(uow: UnitOfWork, actor: Actor, case_id: int, status: str,
             raise InvalidState(N_("A case that is {current} cannot become {target}."),
                                current=Term(STATUS[case.status]), target=Term(STATUS[target]))
         complaints.check_closable(uow, case, target)
+        if case.status in (S.RESOLVED, S.CLOSED) and target == S.OPEN and not note_:
+            raise ValidationError(N_("Say why the case is reopened."))
         if target == S.RESOLVED and not (case.answer or _has_reply(uow, case)):
             raise InvalidState(N_("Reply to the customer before resolving the case."))
         old = case.status
@@ -317,7 +319,7 @@ def _set_status(uow: UnitOfWork, case: Case, actor: Actor, target: CaseStatus,
 
 def reopen(uow: UnitOfWork, actor: Actor, case_id: int, expected_version: int,
            reason: str) -> None:
-    _text("reason", reason, required=True)
+    """A resolved or closed case back to open, with the reason on the timeline."""
     change_status(uow, actor, case_id, S.OPEN, expected_version, reason)
 
 

@@ -114,20 +114,6 @@ def _say(actor: Actor, msgid: str, **values: object) -> str:
     return _(msgid).format(**{k: _(v) if isinstance(v, Term) else v for k, v in values.items()})
 
 
-def _local(uow: UnitOfWork, at: datetime | None) -> str:
-    return sla.to_local(uow.session, at).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
-def _business_days_after(uow: UnitOfWork, start: datetime, days: int) -> datetime:
-    calendar = sla.load_calendar(uow.session, start)
-    if not calendar.hours:
-        return start + timedelta(days=days)
-    opens, closes = calendar._weekday_hours()
-    day_seconds = (datetime.combine(start.date(), closes)
-                   - datetime.combine(start.date(), opens)).total_seconds()
-    return calendar.add(start, days * day_seconds)
-
-
 def _severity_promise(uow: UnitOfWork, case: Case, severity: ComplaintSeverity,
                       start: datetime) -> datetime | None:
     """The case's resolution due time, shortened to the severity's target if that is sooner."""
@@ -135,7 +121,7 @@ def _severity_promise(uow: UnitOfWork, case: Case, severity: ComplaintSeverity,
     days = SEVERITY_PROMISE_BUSINESS_DAYS.get(severity)
     if days is None:
         return due
-    target = _business_days_after(uow, start, days)
+    target = sla.business_days_later(uow.session, start, days)
     return target if due is None or target < due else due
 
 
@@ -174,7 +160,7 @@ def on_complaint_opened(uow: UnitOfWork, actor: Actor, case: Case, severity: str
     cases._event(uow, case, CaseEventKind.SYSTEM, actor,
                  _say(actor, N_("Complaint accepted, severity {severity}; reply promised by "
                                 "{due}."), severity=Term(SEVERITY[severity_]),
-                      due=_local(uow, promise) or "-"),
+                      due=sla.local_text(uow.session, promise) or "-"),
                  new=severity_.value, at=case.created_at)
     audit.record(uow, actor, "complaint_opened", "complaint", complaint.id, None,
                  {"case_id": case.id, "severity": severity_, "promised_reply_at": promise,
@@ -195,7 +181,8 @@ def _restate_acknowledgement(uow: UnitOfWork, actor: Actor, case: Case,
     rendered = messages.render(uow, "case_acknowledgement", customer.language.value,
                                MessageChannel.EMAIL,
                                {"case_id": case.id, "customer_name": customer.name,
-                                "due": _local(uow, promise), "agent_name": actor.display_name})
+                                "due": sla.local_text(uow.session, promise),
+                                "agent_name": actor.display_name})
     message.subject, message.body = rendered.subject, rendered.body
 
 
@@ -245,7 +232,7 @@ def set_severity(uow: UnitOfWork, actor: Actor, complaint_id: int, severity: str
         cases._event(uow, case, CaseEventKind.SYSTEM, actor,
                      _say(actor, N_("Severity changed to {severity}; reply promised by {due}."),
                           severity=Term(SEVERITY[severity_]),
-                          due=_local(uow, complaint.promised_reply_at) or "-"),
+                          due=sla.local_text(uow.session, complaint.promised_reply_at) or "-"),
                      old=old.value, new=severity_.value)
         audit.record(uow, actor, "complaint_severity_set", "complaint", complaint.id,
                      {"severity": old, "promised_reply_at": old_promise},
@@ -273,7 +260,7 @@ def promise_reply(uow: UnitOfWork, actor: Actor, complaint_id: int,
         complaint.promised_reply_at = promised_reply_at
         cases._event(uow, case, CaseEventKind.SYSTEM, actor,
                      _say(actor, N_("Reply promised to the customer by {due}."),
-                          due=_local(uow, promised_reply_at)), at=now)
+                          due=sla.local_text(uow.session, promised_reply_at)), at=now)
         audit.record(uow, actor, "complaint_promise_set", "complaint", complaint.id,
                      {"promised_reply_at": old}, {"promised_reply_at": promised_reply_at})
         uow.commit()
@@ -294,7 +281,7 @@ def ask_department(uow: UnitOfWork, actor: Actor, complaint_id: int, department:
     with uow:
         complaint = _complaint(uow, complaint_id)
         case = _open_case_of(uow, complaint)
-        due = due_at or _business_days_after(uow, now, INVESTIGATION_BUSINESS_DAYS)
+        due = due_at or sla.business_days_later(uow.session, now, INVESTIGATION_BUSINESS_DAYS)
         request = InvestigationRequest(complaint_id=complaint.id, department=department_,
                                        question=question_, requested_by_id=actor.staff_id,
                                        requested_at=now, due_at=due)
@@ -302,7 +289,8 @@ def ask_department(uow: UnitOfWork, actor: Actor, complaint_id: int, department:
         uow.flush()
         cases._event(uow, case, CaseEventKind.INTERNAL_NOTE, actor,
                      _say(actor, N_("Question to {department} (answer due {due}): {question}"),
-                          department=Term(DEPARTMENT[department_]), due=_local(uow, due),
+                          department=Term(DEPARTMENT[department_]),
+                          due=sla.local_text(uow.session, due),
                           question=question_),
                      new=department_.value, at=now)
         audit.record(uow, actor, "complaint_investigation_requested", "investigation_request",

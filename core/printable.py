@@ -3,9 +3,10 @@ well from any browser. Every value is escaped: customer and staff text is never 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
+from core.formats import money as _money, stamp
 from core.labels import COMPENSATION_KIND, DECISION, DEPARTMENT, ROOT_CAUSE, SEVERITY
 
 STYLE = """body{font-family:'Noto Sans CJK SC','Noto Sans',Arial,sans-serif;margin:2cm;color:#111}
@@ -13,14 +14,6 @@ h1{font-size:20pt;margin:0 0 .2cm}table{border-collapse:collapse;width:100%;marg
 th,td{border:1px solid #999;padding:4pt 6pt;text-align:left;vertical-align:top}
 th{width:32%;background:#f2f2f2}.sign{margin-top:1.5cm;display:flex;gap:3cm}
 @media print{body{margin:1cm}}"""
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
-
-
-def _money(cents: int | None) -> str:
-    return "—" if cents is None else f"¥{cents / 100:,.2f}"
 
 
 def _document(title: str, subtitle: str, rows: list[tuple[str, object]], lang: str) -> str:
@@ -32,8 +25,10 @@ def _document(title: str, subtitle: str, rows: list[tuple[str, object]], lang: s
             "</body></html>")
 
 
-def service_report(view, _: Callable[[str], str], lang: str) -> str:
-    """`view` is core.aftersales.RequestView with its job and report."""
+def service_report(view, _: Callable[[str], str], lang: str, tz: ZoneInfo) -> str:
+    """`view` is core.aftersales.RequestView with its job and report; times in `tz`."""
+    def _when(value):
+        return stamp(value, tz)
     report, job = view.report, view.job
     rows = [
         (_("Customer"), view.customer_name), (_("Order"), view.order_number),
@@ -54,8 +49,10 @@ def service_report(view, _: Callable[[str], str], lang: str) -> str:
                      rows, lang)
 
 
-def complaint_summary(view, _: Callable[[str], str], lang: str) -> str:
-    """`view` is core.complaints.ComplaintView."""
+def complaint_summary(view, _: Callable[[str], str], lang: str, tz: ZoneInfo) -> str:
+    """`view` is core.complaints.ComplaintView; times in `tz`."""
+    def _when(value):
+        return stamp(value, tz)
     rows = [
         (_("Customer"), view.customer_name), (_("Subject"), view.subject),
         (_("Severity"), _(SEVERITY[view.severity])),

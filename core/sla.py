@@ -16,6 +16,7 @@ import holidays as holiday_calendars
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from core import formats
 from core.vocabulary import CaseKind, CaseStatus, Channel, Priority
 from db.models import BusinessHours, Case, Holiday, Setting, SlaPolicy
 
@@ -86,6 +87,14 @@ class BusinessCalendar:
             cursor = datetime.combine(cursor.date() + timedelta(days=1), time.min)
         raise ValueError("the business calendar has no opening hours in the next three years")
 
+    def add_days(self, start_utc: datetime, days: int) -> datetime:
+        """`days` business days later: that many ordinary opening days of time."""
+        if not self.hours:
+            return start_utc + timedelta(days=days)
+        opens, closes = self._weekday_hours()
+        day = (datetime.combine(date.min, closes) - datetime.combine(date.min, opens))
+        return self.add(start_utc, days * day.total_seconds())
+
     def between(self, start_utc: datetime, end_utc: datetime) -> float:
         """Seconds of opening time from start to end (negative if end is earlier)."""
         if end_utc < start_utc:
@@ -111,7 +120,17 @@ def shop_timezone(session: Session) -> ZoneInfo:
 
 def to_local(session: Session, utc: datetime) -> datetime:
     """A stored (naive UTC) time as the shop's wall-clock time, for people to read."""
-    return utc.replace(tzinfo=UTC).astimezone(shop_timezone(session)).replace(tzinfo=None)
+    return formats.local_time(utc, shop_timezone(session))
+
+
+def local_text(session: Session, utc: datetime | None) -> str:
+    """The shop's wall-clock time as written in messages to customers ('' when unknown)."""
+    return formats.stamp(utc, shop_timezone(session)) if utc else ""
+
+
+def business_days_later(session: Session, start: datetime, days: int) -> datetime:
+    """`days` whole business days of opening time after start (naive UTC in and out)."""
+    return load_calendar(session, start).add_days(start, days)
 
 
 @lru_cache(maxsize=32)

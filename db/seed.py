@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core import search_keys
+from core import aftersales, search_keys
 from core.auth import hash_password
 from core.errors import InvalidState
 from core.i18n import N_
@@ -1209,13 +1209,17 @@ class _Seed:
         proof = rng.random(n) < 0.97
         window = np.select([ki == 1, ki == 2], [exch_w, warr * 30], ret_w)
         within = (age_days <= window) & proof
-        noun = np.array(["return window", "exchange window", "warranty", "return window"])[ki]
+        # the same reasons, in the same stored form, as core's policy check writes
+        kind_of = [kinds[k] for k in ki.tolist()]
+        today = [date(1970, 1, 1) + timedelta(days=int(t) // DAY) for t in created.tolist()]
         explanation = [
-            (f"bought {a} days ago: {'inside' if a <= w else 'outside'} the "
-             + (f"{w // 30}-month {nn}" if k == 2 else f"{w}-day {nn}")
-             + ("" if p else "; no proof of purchase"))
-            for a, w, nn, k, p in zip(age_days.tolist(), window.tolist(), noun.tolist(),
-                                      ki.tolist(), proof.tolist())]
+            aftersales.reasons_json([
+                aftersales.warranty_reason(w // 30, d - timedelta(days=a) + timedelta(days=w),
+                                           d) if k == AfterSalesKind.REPAIR
+                else aftersales.window_reason(k, a, w),
+                aftersales.proof_reason(p)])
+            for a, w, k, p, d in zip(age_days.tolist(), window.tolist(), kind_of,
+                                     proof.tolist(), today)]
         paid = self.line_paid[line]
         money_back = (ki == 0) | (ki == 3)
         needs_approval = ~within | (money_back & (paid > self.refund_threshold))

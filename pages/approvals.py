@@ -10,7 +10,7 @@ from core.labels import AFTERSALES_KIND, REPORT_REVIEW, SERVICE_MODE
 from core.vocabulary import ServiceMode
 from ui import aftersales_view, runtime
 from ui.actions import run as act
-from ui.fmt import label, md, money, when
+from ui.fmt import label, md, money, stored, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -57,7 +57,7 @@ with jobs:
                 day = st.date_input(_("Date"))
                 if st.form_submit_button(_("Schedule")):
                     if act(aftersales.assign_job, job.id, tech, mode,
-                                           datetime.combine(day, time(9)), job.version):
+                                           stored(datetime.combine(day, time(9))), job.version):
                         st.rerun()
 
 with reports:

@@ -9,7 +9,7 @@ from core.labels import (AFTERSALES_KIND, AFTERSALES_STATUS, CONDITION, JOB_STAT
                          REFUND_STATUS, REPORT_REVIEW, SERVICE_MODE)
 from ui import runtime
 from ui.actions import run as act
-from ui.fmt import label, md, money, when
+from ui.fmt import label, md, money, shop_tz, when
 
 
 def decision_form(request_id: int, can_decide: bool, key: str) -> None:
@@ -75,7 +75,7 @@ def show(request_id: int) -> None:
         st.markdown("##### " + _("Service report"))
         st.text(f"{label(_, REPORT_REVIEW, view.report.review)} · {view.report.work_done}")
         st.download_button(_("Printable service report"),
-                           printable.service_report(view, _, runtime.language()),
+                           printable.service_report(view, _, runtime.language(), shop_tz()),
                            file_name=f"service-report-{view.id}.html", mime="text/html")
     st.markdown("##### " + _("Timeline"))
     st.dataframe([{_("Time"): when(t.at), _("What"): _(t.label), _("Who"): t.actor or "—"}

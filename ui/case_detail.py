@@ -120,13 +120,8 @@ def _actions(view) -> None:
                                   format_func=lambda v: label(_, STATUS, v))
             note = st.text_input(_("Why (optional; required to reopen)"), max_chars=2000)
             if st.form_submit_button(_("Change status")):
-                if view.status.value in ("resolved", "closed") and target.value == "open":
-                    ok = _act(cases.reopen, view.id, view.version, note,
-                              success=N_("Case reopened."))
-                else:
-                    ok = _act(cases.change_status, view.id, target, view.version, note,
-                              success=N_("Status changed."))
-                if ok:
+                if _act(cases.change_status, view.id, target, view.version, note,
+                        success=N_("Status changed.")):
                     st.rerun()
     with tabs[3]:
         people = dict(cases.assignable_staff(runtime.uow(), actor))

@@ -7,11 +7,10 @@ import streamlit as st
 from core import complaints, printable
 from core.errors import DomainError
 from core.labels import COMPENSATION_KIND, DECISION, DEPARTMENT, ROOT_CAUSE, SEVERITY, SLA
-from core.permissions import Action, allowed
 from core.vocabulary import CompensationKind, ComplaintSeverity, Department, RootCause
 from ui import runtime
 from ui.actions import run as act
-from ui.fmt import label, money, when
+from ui.fmt import label, money, shop_tz, when
 
 
 def show(case_id: int) -> None:
@@ -30,7 +29,7 @@ def show(case_id: int) -> None:
         st.caption(_("Still needed to close: {missing}").format(
             missing=", ".join(_(m) for m in view.missing_to_close)))
     st.download_button(_("Printable complaint summary"),
-                       printable.complaint_summary(view, _, runtime.language()),
+                       printable.complaint_summary(view, _, runtime.language(), shop_tz()),
                        file_name=f"complaint-{view.case_id}.html", mime="text/html")
 
     st.markdown("##### " + _("Investigation"))
@@ -109,14 +108,13 @@ def show(case_id: int) -> None:
     if st.button(_("Close complaint"), disabled=not view.can_close, key=f"close.{view.id}"):
         if act(complaints.close_complaint, view.id):
             st.rerun()
-    if allowed(actor.roles, Action.COMPLAINT_REVIEW):
-        with st.form(f"severity.{view.id}"):
-            severity = st.selectbox(_("Severity"), list(ComplaintSeverity),
-                                    index=list(ComplaintSeverity).index(view.severity),
-                                    format_func=lambda v: label(_, SEVERITY, v))
-            if st.form_submit_button(_("Change severity")):
-                if act(complaints.set_severity, view.id, severity, view.version):
-                    st.rerun()
+    with st.form(f"severity.{view.id}"):
+        severity = st.selectbox(_("Severity"), list(ComplaintSeverity),
+                                index=list(ComplaintSeverity).index(view.severity),
+                                format_func=lambda v: label(_, SEVERITY, v))
+        if st.form_submit_button(_("Change severity")):
+            if act(complaints.set_severity, view.id, severity, view.version):
+                st.rerun()
 
 
 def compensation_decision(compensation_id: int) -> None:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from core import sla
+from core import formats, sla
 from ui import runtime
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
@@ -24,21 +25,22 @@ def _shop_tz_name() -> str:
         return sla.shop_timezone(r.session).key
 
 
+def shop_tz() -> ZoneInfo:
+    return ZoneInfo(_shop_tz_name())
+
+
 def when(value: datetime | None) -> str:
-    if value is None:
-        return "—"
-    from zoneinfo import ZoneInfo
-    local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(_shop_tz_name()))
-    return local.strftime("%Y-%m-%d %H:%M")
+    return formats.stamp(value, shop_tz())
 
 
 def local(value: datetime | None) -> datetime | None:
     """For tables: the shop's wall-clock time, so sorting and reading agree."""
-    if value is None:
-        return None
-    from zoneinfo import ZoneInfo
-    return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(
-        ZoneInfo(_shop_tz_name())).replace(tzinfo=None)
+    return None if value is None else formats.local_time(value, shop_tz())
+
+
+def stored(value: datetime) -> datetime:
+    """What a person entered in the shop's time, as stored (naive UTC)."""
+    return formats.utc_time(value, shop_tz())
 
 
 def time_left(_, due: datetime | None) -> str:
@@ -56,8 +58,7 @@ def time_left(_, due: datetime | None) -> str:
         span=span)
 
 
-def money(cents: int | None) -> str:
-    return "—" if cents is None else f"¥{cents / 100:,.2f}"
+money = formats.money
 
 
 def label(gettext, table: dict, value) -> str:

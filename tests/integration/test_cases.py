@@ -135,6 +135,8 @@ def test_status_graph(uow, agent, customer):
     cases.change_status(uow, agent, case_id, "closed", version())
     with pytest.raises(InvalidState):
         cases.reply(uow, agent, case_id, "late", version())
+    with pytest.raises(ValidationError):       # reopening needs a reason, whichever way
+        cases.change_status(uow, agent, case_id, "open", version())
     cases.reopen(uow, agent, case_id, version(), "Parcel still missing")
     view = cases.get_case(uow, agent, case_id)
     assert (view.status, view.reopen_count, view.resolved_at) == ("open", 1, None)

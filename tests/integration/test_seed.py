@@ -241,3 +241,17 @@ def test_an_existing_admin_is_kept_and_the_same_seed_gives_the_same_data(seeded,
         assert _fingerprint(twin) == _fingerprint(engine)
     finally:
         twin.dispose()
+
+
+def test_seeded_policy_reasons_read_like_live_ones(seeded):
+    """Demo requests store their policy reasons as the live check does, so the request page
+    explains them in either language."""
+    from core.aftersales import explain
+    from core.i18n import translator
+    engine, _, _ = seeded
+    with engine.connect() as conn:
+        stored = conn.scalars(sa.text("SELECT policy_explanation FROM after_sales_request")).all()
+    assert stored
+    for raw in stored:
+        english, chinese = explain(raw, translator("en")), explain(raw, translator("zh_CN"))
+        assert english and len(english) == len(chinese) and english != chinese
