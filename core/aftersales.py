@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import audit, messages, products, sla, validate
+from core import audit, callback_rules, callbacks, messages, products, sla, validate
 from core.actor import Actor
 from core.cases import _event
 from core.clock import utcnow
@@ -91,7 +91,7 @@ TIMELINE = {
     "report_accepted": N_("Service report accepted"),
     "report_returned": N_("Service report returned"),
     "report_archived": N_("Service report archived"),
-    "follow_up_scheduled": N_("Follow-up callback scheduled"),
+    **callbacks.TIMELINE,
 }
 
 
@@ -651,37 +651,8 @@ def _complete(uow: UnitOfWork, actor: Actor | None, req: AfterSalesRequest,
     audit.record(uow, actor, "request_completed", "after_sales_request", req.id,
                  {"status": old}, {"status": S.COMPLETED})
     _case_event(uow, req, actor, "completed")
-    _schedule_follow_up(uow, actor, req, now)
-
-
-def _schedule_follow_up(uow: UnitOfWork, actor: Actor | None, req: AfterSalesRequest,
-                        now: datetime) -> int | None:
-    """The after-sales case ends with a follow-up call, `delay_days` business days later
-    (rule after_sales_completed). One open follow-up per customer: the database's unique
-    index decides if two completions race."""
-    rule = uow.session.scalar(sa.select(CallbackRule).where(
-        CallbackRule.trigger == CallbackTrigger.AFTER_SALES_COMPLETED))
-    if rule is None or not rule.enabled:
-        return None
-    purpose = CallbackPurpose.AFTER_SALES_FOLLOW_UP
-    exists = uow.session.scalar(sa.select(Callback.id).where(
-        Callback.customer_id == req.customer_id, Callback.purpose == purpose,
-        Callback.status == CallbackStatus.OPEN))
-    if exists:
-        return None
-    due = sla.business_days_later(uow.session, now, rule.delay_days)
-    callback = Callback(customer_id=req.customer_id, case_id=req.case_id, request_id=req.id,
-                        purpose=purpose, topic=f"after-sales {req.id}"[:200], due_at=due,
-                        status=CallbackStatus.OPEN,
-                        created_by_id=actor.staff_id if actor else None, created_at=now)
-    try:
-        with uow.session.begin_nested():
-            uow.session.add(callback)
-    except sa.exc.IntegrityError:
-        return None
-    audit.record(uow, actor, "follow_up_scheduled", "callback", callback.id, None,
-                 {"request_id": req.id, "due_at": due})
-    return callback.id
+    # the after-sales case ends with a follow-up call (rule after_sales_completed)
+    callback_rules.on_after_sales_completed(uow, actor, req.customer_id, req.case_id, req.id, now)
 
 
 def cancel_request(uow: UnitOfWork, actor: Actor, request_id: int, reason: str) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from core import audit, complaints, messages, sla, validate
+from core import audit, callback_rules, callback_views, complaints, messages, sla, validate
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, PermissionDenied, ValidationError
@@ -306,6 +306,7 @@ def _set_status(uow: UnitOfWork, case: Case, actor: Actor, target: CaseStatus,
     if target == S.RESOLVED:
         case.resolved_at = now
         case.resolution_breached = bool(case.resolution_due_at and now > case.resolution_due_at)
+        callback_rules.on_case_resolved(uow, actor, case, now)
     elif target == S.CLOSED:
         case.closed_at = now
     elif old in (S.RESOLVED, S.CLOSED):  # reopened: a new resolution is owed
@@ -435,6 +436,9 @@ class CaseView:
     allowed_transitions: list[CaseStatus]
     timeline: list[TimelineEntry] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
+    follow_ups: list[callback_views.FollowUpView] = field(default_factory=list)
+    parent_case_id: int | None = None       # the case this one continues
+    continued_in: list[int] = field(default_factory=list)   # cases that continue this one
 
 
 def get_case(uow: UnitOfWork, actor: Actor, case_id: int) -> CaseView:
@@ -474,4 +478,8 @@ def get_case(uow: UnitOfWork, actor: Actor, case_id: int) -> CaseView:
                                     e.old_value, e.new_value,
                                     e.channel.value if e.channel else None) for e in events],
             outbox=[OutboxEntry(m.created_at, m.channel.value, m.to_address, m.subject,
-                                m.body, m.status.value) for m in outbox])
+                                m.body, m.status.value) for m in outbox],
+            follow_ups=callback_views.follow_ups_of_case(r.session, case.id),
+            parent_case_id=case.parent_case_id,
+            continued_in=list(r.session.scalars(sa.select(Case.id).where(
+                Case.parent_case_id == case.id).order_by(Case.id))))

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz
 from sqlalchemy.orm import selectinload
 
-from core import audit
+from core import audit, callback_rules, care_plans
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import NotFound, ValidationError
@@ -151,6 +151,7 @@ class CustomerProfile:
     orders: list[OrderView] = field(default_factory=list)
     orders_total: int = 0
     timeline: list[TimelineEntry] = field(default_factory=list)  # newest first
+    care_plans: list[care_plans.CarePlanView] = field(default_factory=list)
 
 
 # --- masking (pure) ---------------------------------------------------------------------------
@@ -637,6 +638,7 @@ def update_customer(uow: UnitOfWork, actor: Actor, customer_id: int,
         customer = _live_customer(uow, customer_id, for_update=True)
         expect_version(customer, expected_version)
         before = _snapshot(customer)
+        old_tier, old_consent = customer.tier, customer.marketing_consent
         phone_typed, phone_e164 = clean.get("phone", (customer.phone,
                                                       customer.phone_normalized))
         mail = clean.get("email", customer.email)
@@ -659,6 +661,7 @@ def update_customer(uow: UnitOfWork, actor: Actor, customer_id: int,
         if not new:
             return customer.version
         audit.record(uow, actor, "customer_updated", "customer", customer.id, old, new)
+        callback_rules.on_customer_changed(uow, actor, customer, old_tier, old_consent, utcnow())
         uow.commit()
         return customer.version
 
@@ -863,6 +866,7 @@ def customer_profile(uow: UnitOfWork, actor: Actor, customer_id: int) -> Custome
                                           satisfaction=row.satisfaction, case_id=row.case_id))
         timeline.sort(key=lambda e: (e.at, e.ref_id), reverse=True)
         profile.timeline = timeline[:n]
+        profile.care_plans = care_plans.plans_of(s, c.id)
 
         audit.record(uow, actor, "customer_viewed", "customer", c.id, None,
                      {"personal_data": personal})

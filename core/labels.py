@@ -1,7 +1,8 @@
 """Labels people read for the values of core.vocabulary (msgids, translated by the page)."""
 from core.i18n import N_
 from core.sla import SlaState
-from core.vocabulary import (AfterSalesKind, AfterSalesStatus, CaseCategory, CaseEventKind,
+from core.vocabulary import (AfterSalesKind, AfterSalesStatus, CallbackPurpose,
+                             CallbackStatus, CallbackTrigger, CallOutcome, CaseCategory, CaseEventKind,
                              CaseKind, CaseStatus, Channel, CompensationKind, ComplaintSeverity,
                              CustomerTier, DecisionStatus, Department, GoodsCondition,
                              JobStatus, OrderState, OutboxStatus, Priority, RefundStatus,
@@ -119,3 +120,26 @@ COMPENSATION_KIND = {
 }
 DECISION = {DecisionStatus.PROPOSED: N_("Waiting for sign-off"),
             DecisionStatus.APPROVED: N_("Approved"), DecisionStatus.REJECTED: N_("Rejected")}
+PURPOSE = {
+    CallbackPurpose.FOLLOW_UP: N_("Follow-up after a case"),
+    CallbackPurpose.AFTER_SALES_FOLLOW_UP: N_("After-sales follow-up"),
+    CallbackPurpose.VIP_CARE: N_("VIP care call"),
+    CallbackPurpose.REGULAR_CARE: N_("Customer care call"),
+    CallbackPurpose.MANUAL: N_("Callback"),
+    CallbackPurpose.MARKETING: N_("Promotion / new products"),
+}
+CALLBACK_STATUS = {
+    CallbackStatus.OPEN: N_("Open"), CallbackStatus.DONE: N_("Done"),
+    CallbackStatus.UNREACHABLE: N_("Unreachable"), CallbackStatus.CANCELLED: N_("Cancelled"),
+}
+OUTCOME = {
+    CallOutcome.REACHED: N_("Reached"), CallOutcome.NO_ANSWER: N_("No answer"),
+    CallOutcome.CALL_BACK_LATER: N_("Call back later"),
+    CallOutcome.WRONG_NUMBER: N_("Wrong number"), CallOutcome.DECLINED: N_("Declined"),
+}
+CALLBACK_TRIGGER = {
+    CallbackTrigger.CASE_RESOLVED: N_("A case is resolved: follow-up call"),
+    CallbackTrigger.AFTER_SALES_COMPLETED: N_("An after-sales request is completed: follow-up call"),
+    CallbackTrigger.VIP_PERIODIC: N_("VIP customers: care call"),
+    CallbackTrigger.REGULAR_PERIODIC: N_("Regular customers: care call"),
+}

@@ -43,6 +43,7 @@ class Action(StrEnum):
     SERVICE_REPORT_REVIEW = "service_report.review"
     CALLBACK_WORK = "callback.work"                  # claim, call, record survey
     CALLBACK_SCHEDULE = "callback.schedule"
+    CALLBACK_ASSIGN = "callback.assign"              # release someone else's claimed call
     TEAM_MONITOR = "team.monitor"
     ANALYTICS_VIEW = "analytics.view"
     REPORTS_VIEW = "reports.view"
@@ -68,7 +69,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.TECHNICIAN: frozenset({A.ACCOUNT_SELF, A.PRODUCT_VIEW, A.JOB_WORK}),
     # A supervisor works the queue like an agent, and decides what agents may not.
     Role.SUPERVISOR: _AGENT | {
-        A.CASE_ASSIGN, A.CUSTOMER_MERGE, A.COMPLAINT_REVIEW, A.COMPENSATION_APPROVE,
+        A.CASE_ASSIGN, A.CALLBACK_ASSIGN, A.CUSTOMER_MERGE, A.COMPLAINT_REVIEW,
+        A.COMPENSATION_APPROVE,
         A.AFTERSALES_APPROVE, A.REFUND_APPROVE, A.JOB_ASSIGN, A.SERVICE_REPORT_REVIEW,
         A.TEAM_MONITOR, A.ANALYTICS_VIEW, A.REPORTS_VIEW, A.DATA_EXPORT, A.AUDIT_VIEW,
     },

@@ -68,6 +68,10 @@ class BusinessCalendar:
     def _utc(self, local: datetime) -> datetime:
         return local.replace(tzinfo=self.tz).astimezone(UTC).replace(tzinfo=None)
 
+    def start_of(self, day: date) -> datetime:
+        """The shop's local midnight starting `day`, as naive UTC."""
+        return self._utc(datetime.combine(day, time.min))
+
     def add(self, start_utc: datetime, seconds: float) -> datetime:
         """The moment `seconds` of opening time after start (naive UTC in, naive UTC out)."""
         if not self.hours:

@@ -484,7 +484,7 @@ def test_job_flow_failed_then_passed_check_report_review_archive(uow, shop):
     actions = [t.action for t in view.timeline]
     for step in ("request_opened", "request_approved", "job_created", "job_assigned",
                  "job_started", "quality_check_failed", "quality_check_passed",
-                 "report_submitted", "request_completed", "follow_up_scheduled",
+                 "report_submitted", "request_completed", "callback_scheduled",
                  "report_returned", "report_accepted", "report_archived"):
         assert step in actions
     assert actions.index("quality_check_failed") < actions.index("quality_check_passed")
@@ -534,7 +534,7 @@ def test_the_follow_up_callback_is_created_once_per_customer(uow, shop):
     assert [c.request_id for c in callbacks] == [first]
     due = callbacks[0].due_at
     assert due > utcnow() + timedelta(hours=17)  # two business days of 9 opening hours
-    assert audits(uow, "follow_up_scheduled") == 1
+    assert audits(uow, "callback_scheduled") == 1
 
 
 def test_requests_of_customer_and_the_technicians_view(uow, shop):

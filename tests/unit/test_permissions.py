@@ -18,7 +18,7 @@ EXPECTED = {
     Role.AGENT: AGENT,
     Role.TECHNICIAN: {"account.self", "product.view", "job.work"},
     Role.SUPERVISOR: AGENT | {
-        "case.assign", "customer.merge", "complaint.review", "compensation.approve",
+        "case.assign", "callback.assign", "customer.merge", "complaint.review", "compensation.approve",
         "aftersales.approve", "refund.approve", "job.assign", "service_report.review",
         "team.monitor", "analytics.view", "reports.view", "data.export", "audit.view",
     },
