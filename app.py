@@ -45,6 +45,7 @@ def main() -> None:
                       position="hidden").run()
         return
 
+    runtime.periodic_rules_started()
     _ = runtime.gettext()
     with st.sidebar:
         st.caption(_("Signed in as"))

@@ -4,6 +4,7 @@
     python manage.py upgrade
     python manage.py create-user USERNAME --role admin [--role supervisor] [--password-stdin]
     python manage.py seed-demo [--scale small|chain] [--staff-password P]
+    python manage.py callbacks        (schedule the periodic care calls; run daily from cron)
     python manage.py backup PATH
     python manage.py restore PATH
 """
@@ -100,6 +101,18 @@ def seed_demo(scale, staff_password, seed) -> None:
     click.echo(f"built in {result.get('elapsed', 0):.1f} s")
     if not staff_password:
         click.echo(f"demo staff password (shown once): {result['staff_password']}")
+
+
+@cli.command()
+def callbacks() -> None:
+    """Schedule the care calls the periodic rules owe (safe to run at any time, or twice)."""
+    from core.callback_rules import run_periodic
+    from core.uow import UnitOfWork
+    scheduled = run_periodic(UnitOfWork(_engine()))
+    for trigger, count in sorted(scheduled.items()):
+        click.echo(f"{trigger}: {count} care calls scheduled")
+    if not scheduled:
+        click.echo("no care call was owed")
 
 
 @cli.command()

@@ -1,12 +1,14 @@
 """Customers: find one in seconds, see everything about them, keep their record right."""
 import streamlit as st
 
-from core import customers
+from core import care_plans, customers
 from core.errors import DomainError
-from core.labels import ORDER_STATE, TIER
+from core.labels import (AFTERSALES_KIND, AFTERSALES_STATUS, CALLBACK_STATUS, ORDER_STATE,
+                         PURPOSE, STATUS, TIER)
 from core.permissions import Action, allowed
 from core.vocabulary import CustomerTier
 from ui import pickers, runtime
+from ui.actions import run
 from ui.fmt import label, md, money, when
 
 _ = runtime.gettext()
@@ -42,15 +44,22 @@ if not profile.personal_data_visible:
 st.caption(_("Address"))
 st.text(" ".join(x for x in (profile.address, profile.city) if x) or "—")
 
-tab_history, tab_orders, tab_notes, tab_edit = st.tabs(
-    [_("History"), _("Orders ({n})").format(n=profile.orders_total), _("Notes"), _("Edit")])
+tab_history, tab_orders, tab_notes, tab_care, tab_edit = st.tabs(
+    [_("History"), _("Orders ({n})").format(n=profile.orders_total), _("Notes"),
+     _("Care plan ({n})").format(n=len(profile.care_plans)), _("Edit")])
 with tab_history:
     kinds = {"case": _("Case"), "after_sales": _("After-sales"), "callback": _("Callback"),
              "survey": _("Satisfaction")}
+    # the value tables that name each kind's detail and status, so nobody reads raw codes
+    details = {"after_sales": AFTERSALES_KIND, "callback": PURPOSE}
+    statuses = {"case": STATUS, "after_sales": AFTERSALES_STATUS, "callback": CALLBACK_STATUS}
     st.dataframe([{_("Time"): when(e.at), _("What"): kinds.get(e.kind, e.kind),
-                   _("Number"): e.ref_id, _("Detail"): e.title, _("Status"): e.status or "",
-                   _("Score"): e.satisfaction} for e in profile.timeline],
-                 hide_index=True, width="stretch")
+                   _("Number"): e.ref_id,
+                   _("Detail"): label(_, details[e.kind], e.title) if e.kind in details
+                   else e.title,
+                   _("Status"): label(_, statuses[e.kind], e.status) if e.status else "",
+                   _("Score"): e.satisfaction, _("Case"): e.case_id}
+                  for e in profile.timeline], hide_index=True, width="stretch")
 with tab_orders:
     for o in profile.orders:
         with st.expander(f"{md(o.order_number)} · {label(_, ORDER_STATE, o.state)} · "
@@ -73,6 +82,31 @@ with tab_notes:
                     st.error(e.render(_))
                 else:
                     st.rerun()
+with tab_care:
+    st.caption(_("A VIP customer's periodic checks of what they bought. The VIP care call "
+                 "covers them and is due no later than the earliest check."))
+    for plan in profile.care_plans:
+        product = (plan.product_zh if runtime.language() == "zh_CN" and plan.product_zh
+                   else plan.product) or "—"
+        c1, c2 = st.columns([5, 1])
+        c1.text(f"{product} · {plan.description}")
+        c1.caption(_("Every {days} days · next check {day}").format(
+            days=plan.interval_days, day=plan.next_due_on or "—"))
+        if allowed(actor.roles, Action.CUSTOMER_EDIT) and c2.button(
+                _("End"), key=f"customers.plan_end.{plan.id}"):
+            if run(care_plans.end_plan, plan.id, plan.version):
+                st.rerun()
+    if profile.tier == CustomerTier.VIP and allowed(actor.roles, Action.CUSTOMER_EDIT):
+        with st.form("customers.plan_add", clear_on_submit=True):
+            what = st.text_input(_("What is checked"), max_chars=2000)
+            every = st.number_input(_("Every (days)"), min_value=care_plans.INTERVAL_DAYS[0],
+                                    max_value=care_plans.INTERVAL_DAYS[1], value=90, step=1)
+            first = st.date_input(_("First check"), value=None)
+            if st.form_submit_button(_("Add to the care plan")):
+                if run(care_plans.add_plan, profile.id, what, int(every), None, first):
+                    st.rerun()
+    elif profile.tier != CustomerTier.VIP:
+        st.info(_("Care plans are for VIP customers."))
 with tab_edit:
     if not (allowed(actor.roles, Action.CUSTOMER_EDIT) and profile.personal_data_visible):
         st.info(_("Your role cannot change customer records."))

@@ -6,8 +6,8 @@ import streamlit as st
 from core import cases, orders, products
 from core.errors import DomainError
 from core.i18n import N_
-from core.labels import (CATEGORY, CHANNEL, EVENT, KIND, ORDER_STATE, OUTBOX, PRIORITY, SLA,
-                         STATUS)
+from core.labels import (CALLBACK_STATUS, CATEGORY, CHANNEL, EVENT, KIND, ORDER_STATE, OUTBOX,
+                         OUTCOME, PRIORITY, PURPOSE, SLA, STATUS)
 from core.permissions import Action, allowed
 from ui import complaint_panel, pickers, runtime
 from ui.actions import run
@@ -58,6 +58,10 @@ def show(case_id: int) -> None:
         _("Escalated"): _("Yes") if view.escalated else _("No"),
         _("First-contact resolution"): _("Yes") if view.first_contact_resolution else _("No"),
     }
+    if view.parent_case_id:
+        facts[_("Continues case")] = f"#{view.parent_case_id}"
+    if view.continued_in:
+        facts[_("Continued in")] = ", ".join(f"#{i}" for i in view.continued_in)
     st.dataframe([{"": k, " ": v} for k, v in facts.items()], hide_index=True,
                  width="stretch")
     for title, text in ((_("What the customer asked"), view.question),
@@ -76,6 +80,8 @@ def show(case_id: int) -> None:
         if entry.body:
             st.text(entry.body)
 
+    if view.follow_ups:
+        _follow_ups(view)
     if view.outbox:
         st.markdown("#### " + _("Messages to the customer"))
         st.dataframe([{_("Time"): when(m.at), _("Channel"): m.channel, _("To"): m.to_address,
@@ -84,6 +90,26 @@ def show(case_id: int) -> None:
 
     if allowed(actor.roles, Action.CASE_WORK):
         _actions(view)
+
+
+def _follow_ups(view) -> None:
+    """The follow-up calls about this case: each attempt and what the customer said."""
+    _ = runtime.gettext()
+    st.markdown("#### " + _("Follow-up calls"))
+    for f in view.follow_ups:
+        st.caption(" · ".join([f"#{f.callback_id}", label(_, PURPOSE, f.purpose),
+                               label(_, CALLBACK_STATUS, f.status),
+                               _("due {due}").format(due=when(f.due_at))]))
+        for a in f.attempts:
+            line = f"{when(a.at)} · {a.staff} · {label(_, OUTCOME, a.outcome)}"
+            st.text(line + (f" — {a.note}" if a.note else ""))
+        if f.survey:
+            s = f.survey
+            solved = {True: _("solved"), False: _("not solved"), None: "—"}[s.problem_solved]
+            st.text(_("Satisfaction {score}/5 · problem {solved} · NPS {nps}").format(
+                score=s.satisfaction, solved=solved, nps="—" if s.nps is None else s.nps))
+            if s.comment:
+                st.text(s.comment)
 
 
 def _actions(view) -> None:

@@ -1,6 +1,9 @@
 """The engine (the one cached resource), units of work, the current actor and language."""
 from __future__ import annotations
 
+import logging
+import threading
+
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -11,12 +14,29 @@ from db.migrate import upgrade
 from db.session import make_engine
 from ui import keys
 
+log = logging.getLogger(__name__)
+
 
 @st.cache_resource(show_spinner=False)
 def engine() -> Engine:
     eng = make_engine()
     upgrade(eng)  # an empty or older database is brought to head on first start
     return eng
+
+
+@st.cache_resource(ttl=3600, show_spinner=False)
+def periodic_rules_started() -> threading.Thread:
+    """Tops up the periodic care calls at most once an hour per app process, in the
+    background so that nobody waits for it (`manage.py callbacks` does the same from cron)."""
+    def work() -> None:
+        from core import callback_rules
+        try:
+            callback_rules.run_periodic(uow())
+        except Exception:  # a busy or unreachable database: the next hour tries again
+            log.exception("periodic callback rules failed")
+    thread = threading.Thread(target=work, name="caredesk-periodic-rules", daemon=True)
+    thread.start()
+    return thread
 
 
 def uow() -> UnitOfWork:

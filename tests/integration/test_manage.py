@@ -76,3 +76,19 @@ def test_backup_and_restore_round_trip(cli, database_url, tmp_path):
         assert c.execute(sa.select(Store.code)).scalars().all() == ["BJ01"]
         assert c.execute(sa.text("SELECT count(*) FROM sla_policy")).scalar() > 0
     eng.dispose()
+
+
+def test_callbacks_command_schedules_each_vip_one_care_call_once(cli, database_url):
+    from db.models import Callback, Customer
+    eng = make_engine(database_url)
+    with eng.begin() as c:
+        c.execute(sa.insert(Customer), [dict(name="Wang Fang", tier="vip", version=1),
+                                        dict(name="Zhao Lei", tier="regular", version=1)])
+    first = cli("callbacks")
+    again = cli("callbacks")
+    with eng.connect() as c:
+        calls = c.execute(sa.select(Callback.purpose, Callback.status)).all()
+    eng.dispose()
+    assert first.exit_code == 0 and "vip_periodic: 1 care calls scheduled" in first.output
+    assert again.exit_code == 0 and "no care call was owed" in again.output
+    assert [tuple(r) for r in calls] == [("vip_care", "open")]  # regular care is off by default
