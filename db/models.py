@@ -469,6 +469,7 @@ class Callback(Versioned, Base):
     __tablename__ = "callback"
     __table_args__ = (
         sa.Index(None, "status", "due_at"),
+        sa.Index(None, "customer_id", "due_at"),   # the customer's history
         # one open callback per customer and purpose, enforced by the database so that two
         # rule runs at once cannot both create one
         sa.Index("uq_callback_open_customer_purpose", "customer_id", "purpose", unique=True,
@@ -512,7 +513,7 @@ class SurveyAnswer(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(fk("customer.id"), index=True)
-    callback_id: Mapped[Optional[int]] = mapped_column(fk("callback.id"))
+    callback_id: Mapped[Optional[int]] = mapped_column(fk("callback.id"), index=True)
     case_id: Mapped[Optional[int]] = mapped_column(fk("service_case.id"), index=True)
     handled_by_id: Mapped[Optional[int]] = mapped_column(fk("staff.id"), index=True)
     surveyed_by_id: Mapped[Optional[int]] = mapped_column(fk("staff.id"))

@@ -1,0 +1,101 @@
+"""The callback queue at chain scale: the periodic rule run, the queue queries and the page.
+
+    CAREDESK_DATA_DIR=/tmp/chain .venv/bin/python manage.py seed-demo --scale chain
+    .venv/bin/python bench/callbacks.py --url sqlite:////tmp/chain/caredesk.db
+
+Prints the time of the first periodic run (every VIP without an open care call gets one) and
+of a second (nothing owed), then medians over repeated runs of each queue view and of the
+Callbacks page script. Target: page script under 150 ms warm. Works on a copy of nothing:
+the first run schedules real care calls in that database.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def median_ms(fn, runs: int) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(int(len(times) * 0.9) - 1, 0)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    if args.url:
+        os.environ["DATABASE_URL"] = args.url
+
+    import sqlalchemy as sa
+    from streamlit.testing.v1 import AppTest
+
+    from core import callback_rules, callbacks
+    from core.auth import _actor
+    from core.uow import UnitOfWork
+    from db.models import Callback, Case, Customer, Staff
+    from db.session import make_engine
+    from ui import keys
+
+    engine = make_engine()
+    uow = UnitOfWork(engine)
+    with uow.reader() as r:
+        s = r.session
+        counts = {name: s.scalar(sa.select(sa.func.count()).select_from(model))
+                  for name, model in (("cases", Case), ("customers", Customer),
+                                      ("callbacks", Callback))}
+        vips = s.scalar(sa.select(sa.func.count()).select_from(Customer)
+                        .where(Customer.tier == "vip"))
+        actor = _actor(s.scalar(sa.select(Staff).where(Staff.username == "agent")))
+    print(f"{engine.dialect.name}: {counts['cases']:,} cases, {counts['customers']:,} "
+          f"customers ({vips:,} VIP), {counts['callbacks']:,} callbacks")
+
+    for label in ("first", "second"):
+        start = time.perf_counter()
+        scheduled = callback_rules.run_periodic(uow)
+        print(f"  periodic run ({label}): {sum(scheduled.values()):,} care calls scheduled in "
+              f"{(time.perf_counter() - start) * 1000:,.0f} ms")
+
+    for scope in callbacks.Scope:
+        for bucket in callbacks.Bucket:
+            result = callbacks.callback_queue(uow, actor, scope, bucket)
+            med, p90 = median_ms(lambda: callbacks.callback_queue(uow, actor, scope, bucket),
+                                 args.runs)
+            print(f"  queue {scope:<9} {bucket:<8} {len(result.rows):>4} rows "
+                  f"(of {result.counts[bucket]:>6,})  median {med:6.1f} ms  p90 {p90:6.1f} ms")
+    first = callbacks.callback_queue(uow, actor, "team", "upcoming").rows[0].id
+    med, p90 = median_ms(lambda: callbacks.get_callback(uow, actor, first), args.runs)
+    print(f"  one callback in full             median {med:6.1f} ms  p90 {p90:6.1f} ms")
+
+    page = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" /
+                                 "callbacks.py"), default_timeout=60)
+    page.session_state[keys.ACTOR] = actor
+    start = time.perf_counter()
+    page.run()
+    cold = (time.perf_counter() - start) * 1000
+    if page.exception:
+        raise SystemExit(f"the page failed: {page.exception[0].value}")
+
+    import streamlit as st
+
+    def run_uncached():
+        st.cache_data.clear()
+        page.run()
+    med, p90 = median_ms(run_uncached, args.runs)
+    print(f"  Callbacks page script: cold {cold:,.0f} ms; warm median {med:6.1f} ms  "
+          f"p90 {p90:6.1f} ms (target 150 ms)")
+
+
+if __name__ == "__main__":
+    main()
