@@ -34,6 +34,9 @@ PERIODIC: dict[CallbackTrigger, tuple[CustomerTier, CallbackPurpose]] = {
     CallbackTrigger.REGULAR_PERIODIC: (CustomerTier.REGULAR, P.REGULAR_CARE),
 }
 CARE_PURPOSES = frozenset(p for _, p in PERIODIC.values())
+# the calls that ask whether the case's problem is solved: one of them open for a case is the
+# case's follow-up, whichever event scheduled it (a manual call about the case asks nothing)
+FOLLOW_UPS = frozenset({P.FOLLOW_UP, P.AFTER_SALES_FOLLOW_UP})
 _CHUNK = 500
 
 
@@ -71,16 +74,20 @@ def _schedule(uow: UnitOfWork, actor: Actor | None, trigger: CallbackTrigger, **
     return ids[0]
 
 
+def _follow_up_open(uow: UnitOfWork, case_id: int | None) -> bool:
+    if case_id is None:
+        return False
+    return uow.session.scalar(sa.select(Callback.id).where(
+        Callback.case_id == case_id, Callback.purpose.in_(FOLLOW_UPS),
+        Callback.status == CallbackStatus.OPEN).limit(1)) is not None
+
+
 def on_case_resolved(uow: UnitOfWork, actor: Actor | None, case: Case, now: datetime) -> int | None:
     """The follow-up call that asks whether the problem is really solved. Not when the case's
-    after-sales request already has its own follow-up waiting: one call covers both."""
+    after-sales request already has its own follow-up waiting: one call covers both. A manual
+    call about the case does not: it takes no survey."""
     found = rule(uow, CallbackTrigger.CASE_RESOLVED)
-    if found is None:
-        return None
-    covered = uow.session.scalar(sa.select(Callback.id).where(
-        Callback.customer_id == case.customer_id, Callback.case_id == case.id,
-        Callback.status == CallbackStatus.OPEN))
-    if covered:
+    if found is None or _follow_up_open(uow, case.id):
         return None
     return _schedule(uow, actor, CallbackTrigger.CASE_RESOLVED, customer_id=case.customer_id,
                      case_id=case.id, purpose=P.FOLLOW_UP, created_at=now,
@@ -90,8 +97,10 @@ def on_case_resolved(uow: UnitOfWork, actor: Actor | None, case: Case, now: date
 
 def on_after_sales_completed(uow: UnitOfWork, actor: Actor | None, customer_id: int,
                              case_id: int | None, request_id: int, now: datetime) -> int | None:
+    """The follow-up of the request. Not when its case (resolved first) already has its
+    follow-up waiting: as above, one call about the case covers both."""
     found = rule(uow, CallbackTrigger.AFTER_SALES_COMPLETED)
-    if found is None:
+    if found is None or _follow_up_open(uow, case_id):
         return None
     return _schedule(uow, actor, CallbackTrigger.AFTER_SALES_COMPLETED, customer_id=customer_id,
                      case_id=case_id, request_id=request_id, purpose=P.AFTER_SALES_FOLLOW_UP,
@@ -180,9 +189,13 @@ def next_care_call(uow: UnitOfWork, actor: Actor | None, customer_id: int,
         customer = uow.session.get(Customer, customer_id)
         if found is None or customer is None or customer.tier != tier:
             return None
+        # only checks still ahead: one due today or before was the business of the call that
+        # just ended (moved on if it reached the customer); counting it again would put the
+        # next call straight back in today's queue after a wrong number or a cancellation
+        today = sla.to_local(uow.session, now).date()
         plan_due = uow.session.scalar(sa.select(sa.func.min(MaintenancePlan.next_due_on)).where(
-            MaintenancePlan.customer_id == customer_id, MaintenancePlan.active.is_(True))) \
-            if purpose == P.VIP_CARE else None
+            MaintenancePlan.customer_id == customer_id, MaintenancePlan.active.is_(True),
+            MaintenancePlan.next_due_on > today)) if purpose == P.VIP_CARE else None
         due = care_due(customer_id, now, plan_due, found.delay_days, now,
                        sla.load_calendar(uow.session, now))
         return _schedule(uow, actor, trigger, customer_id=customer_id, purpose=purpose,

@@ -492,6 +492,8 @@ def _linked_case(uow: UnitOfWork, actor: Actor, old: Case, owner: int | None, su
     uow.flush()
     cases._event(uow, case, CaseEventKind.CUSTOMER_MESSAGE, None, why, channel=Channel.PHONE,
                  at=now)
+    # the follow-up call that heard the customer is the first response: they were answered
+    cases._first_response(case, now)
     if owner:
         cases._event(uow, case, CaseEventKind.ASSIGNMENT, actor, new=str(owner), at=now)
     if old.kind == CaseKind.COMPLAINT:
@@ -506,6 +508,11 @@ def _linked_case(uow: UnitOfWork, actor: Actor, old: Case, owner: int | None, su
 
 # --- scheduling by hand ----------------------------------------------------------------------------
 
+def _within(due_at: object, now: datetime) -> bool:
+    return (isinstance(due_at, datetime)
+            and now - timedelta(minutes=5) <= due_at <= now + SCHEDULE_WITHIN)
+
+
 def schedule_callback(uow: UnitOfWork, actor: Actor, customer_id: int, purpose: str,
                       due_at: datetime, topic: str | None = None,
                       case_id: int | None = None) -> int:
@@ -518,12 +525,14 @@ def schedule_callback(uow: UnitOfWork, actor: Actor, customer_id: int, purpose: 
                                  "rules. Choose a callback, a follow-up or a promotion."))
     topic_ = _text("topic", topic, required=purpose_ != P.FOLLOW_UP)
     now = utcnow()
-    if not isinstance(due_at, datetime) or not now - timedelta(minutes=5) <= due_at <= now + SCHEDULE_WITHIN:
+    if not _within(due_at, now):
         raise ValidationError(N_("The call must be due from now to a year ahead."))
     if purpose_ == P.FOLLOW_UP and case_id is None:
         raise ValidationError(N_("A follow-up needs the case it follows up."))
     with uow:
-        customer = uow.session.get(Customer, customer_id)
+        # locked like update_customer locks it, so consent withdrawn at this moment wins
+        customer = uow.session.scalar(sa.select(Customer).where(Customer.id == customer_id)
+                                      .with_for_update())
         if customer is None or customer.merged_into_id is not None:
             raise NotFound(N_("Customer {customer_id} does not exist."), customer_id=customer_id)
         if case_id is not None:
@@ -557,7 +566,7 @@ def reschedule(uow: UnitOfWork, actor: Actor, callback_id: int, due_at: datetime
                expected_version: int | None = None) -> None:
     require(actor, Action.CALLBACK_SCHEDULE)
     now = utcnow()
-    if not now - timedelta(minutes=5) <= due_at <= now + SCHEDULE_WITHIN:
+    if not _within(due_at, now):
         raise ValidationError(N_("The call must be due from now to a year ahead."))
     with uow:
         cb = _callback(uow, callback_id, for_update=True)

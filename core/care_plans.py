@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import audit, validate
+from core import audit, sla, validate
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, ValidationError
@@ -56,11 +56,13 @@ def add_plan(uow: UnitOfWork, actor: Actor, customer_id: int, description: str,
     if not isinstance(interval_days, int) or not low <= interval_days <= high:
         raise ValidationError(N_("A care plan repeats every {low} to {high} days."),
                               low=low, high=high)
-    today = utcnow().date()
-    first = first_due_on or today + timedelta(days=interval_days)
-    if first < today:
-        raise ValidationError(N_("The first check cannot be in the past."))
     with uow:
+        # the shop's day, as the form's date is (in Shanghai the UTC date is yesterday's
+        # until 08:00)
+        today = sla.to_local(uow.session, utcnow()).date()
+        first = first_due_on or today + timedelta(days=interval_days)
+        if first < today:
+            raise ValidationError(N_("The first check cannot be in the past."))
         customer = uow.session.get(Customer, customer_id)
         if customer is None or customer.merged_into_id is not None:
             raise NotFound(N_("Customer {customer_id} does not exist."), customer_id=customer_id)
