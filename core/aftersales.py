@@ -46,11 +46,11 @@ from core.labels import REPORT_REVIEW as REVIEW, SERVICE_MODE as MODE
 from core.permissions import Action, allowed, require
 from core.uow import UnitOfWork, expect_version
 from core.vocabulary import (
-    AfterSalesKind, AfterSalesStatus, CallbackPurpose, CallbackStatus, CallbackTrigger,
-    CaseEventKind, GoodsCondition, JobStatus, RefundStatus, ReportReview, Role, ServiceMode,
+    AfterSalesKind, AfterSalesStatus, CaseEventKind, GoodsCondition, JobStatus, RefundStatus,
+    ReportReview, Role, ServiceMode,
 )
 from db.models import (
-    AfterSalesPolicy, AfterSalesRequest, AuditEntry, Callback, CallbackRule, Case, Customer,
+    AfterSalesPolicy, AfterSalesRequest, AuditEntry, Callback, Case, Customer,
     Order, OrderLine, Product, Refund, ServiceJob, ServiceReport, Staff, StaffRole, StaffSkill,
 )
 

@@ -233,7 +233,7 @@ def on_customer_changed(uow: UnitOfWork, actor: Actor | None, customer: Customer
         cancel_open(uow, actor, customer.id, {P.MARKETING}, "consent_withdrawn", now)
 
 
-# --- editing the rules (administrators) ------------------------------------------------------------
+# --- editing the rules (administrators) -----------------------------------------------------------
 
 DELAY_DAYS = {CallbackTrigger.CASE_RESOLVED: (0, 30),
               CallbackTrigger.AFTER_SALES_COMPLETED: (0, 30),

@@ -22,12 +22,12 @@ from core.actor import Actor
 from core.clock import utcnow
 from core.customers import display_phone, mask_phone, sees_personal_data
 from core.errors import InvalidState, NotFound, ValidationError
-from core.i18n import N_, Term
-from core.labels import CALLBACK_STATUS, PURPOSE
+from core.i18n import N_, Term, say
+from core.labels import CALLBACK_STATUS
 from core.permissions import Action, require
 from core.uow import UnitOfWork, expect_version
-from core.vocabulary import (CallbackPurpose, CallbackStatus, CallbackTrigger, CallOutcome,
-                             CaseEventKind, CaseKind, CaseStatus, Channel, CustomerTier)
+from core.vocabulary import (CallbackPurpose, CallbackStatus, CallOutcome, CaseEventKind,
+                             CaseKind, CaseStatus, Channel, CustomerTier)
 from db.models import (CallAttempt, Callback, Case, Complaint, Customer, Staff, SurveyAnswer)
 
 P, O, S = CallbackPurpose, CallOutcome, CallbackStatus
@@ -92,7 +92,7 @@ def max_attempts(uow: UnitOfWork) -> int:
     return int(sla.setting(uow.session, "callbacks.max_attempts", MAX_ATTEMPTS_DEFAULT))
 
 
-# --- the queue -------------------------------------------------------------------------------------
+# --- the queue ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class CallbackRow:
@@ -442,7 +442,7 @@ def _not_solved(uow: UnitOfWork, actor: Actor, cb: Callback, case: Case, survey:
                 now: datetime) -> tuple[int, int | None]:
     """Back in the owner's queue, escalated. A closed case stays closed (its figures are
     final): the follow-up opens a new case linked to it instead."""
-    why = complaints._say(actor, N_("Follow-up call: the customer says the problem is not "
+    why = say(actor.language, N_("Follow-up call: the customer says the problem is not "
                                     "solved (satisfaction {score}/5)."),
                           score=survey.satisfaction)
     if survey.comment:
@@ -506,7 +506,7 @@ def _linked_case(uow: UnitOfWork, actor: Actor, old: Case, owner: int | None, su
     return case
 
 
-# --- scheduling by hand ----------------------------------------------------------------------------
+# --- scheduling by hand ---------------------------------------------------------------------------
 
 def _within(due_at: object, now: datetime) -> bool:
     return (isinstance(due_at, datetime)

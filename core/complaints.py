@@ -19,7 +19,7 @@ from core import audit, cases, messages, sla, validate
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import InvalidState, NotFound, PermissionDenied, ValidationError
-from core.i18n import N_, Term, translator
+from core.i18n import N_, Term, say
 from core.labels import COMPENSATION_KIND, DECISION, DEPARTMENT, ROOT_CAUSE, SEVERITY
 from core.permissions import Action, allowed, require
 from core.uow import UnitOfWork, expect_version
@@ -108,12 +108,6 @@ def _open_case_of(uow: UnitOfWork, complaint: Complaint, for_update: bool = Fals
     return case
 
 
-def _say(actor: Actor, msgid: str, **values: object) -> str:
-    """A timeline text in the writer's language (the body is stored as written)."""
-    _ = translator(actor.language)
-    return _(msgid).format(**{k: _(v) if isinstance(v, Term) else v for k, v in values.items()})
-
-
 def _severity_promise(uow: UnitOfWork, case: Case, severity: ComplaintSeverity,
                       start: datetime) -> datetime | None:
     """The case's resolution due time, shortened to the severity's target if that is sooner."""
@@ -158,9 +152,10 @@ def on_complaint_opened(uow: UnitOfWork, actor: Actor, case: Case, severity: str
     if acknowledged and promise != case.resolution_due_at:
         _restate_acknowledgement(uow, actor, case, promise)
     cases._event(uow, case, CaseEventKind.SYSTEM, actor,
-                 _say(actor, N_("Complaint accepted, severity {severity}; reply promised by "
-                                "{due}."), severity=Term(SEVERITY[severity_]),
-                      due=sla.local_text(uow.session, promise) or "-"),
+                 say(actor.language,
+                     N_("Complaint accepted, severity {severity}; reply promised by {due}."),
+                     severity=Term(SEVERITY[severity_]),
+                     due=sla.local_text(uow.session, promise) or "-"),
                  new=severity_.value, at=case.created_at)
     audit.record(uow, actor, "complaint_opened", "complaint", complaint.id, None,
                  {"case_id": case.id, "severity": severity_, "promised_reply_at": promise,
@@ -200,8 +195,8 @@ def record_acknowledgement(uow: UnitOfWork, actor: Actor, complaint_id: int,
         complaint.acknowledged_at = now
         cases._first_response(case, now)
         cases._event(uow, case, CaseEventKind.CALL_LOG, actor,
-                     _say(actor, N_("Told the customer by phone that the complaint is accepted "
-                                    "and when they will hear from us.")) +
+                     say(actor.language, N_("Told the customer by phone that the complaint is "
+                                            "accepted and when they will hear from us.")) +
                      (f" {note_}" if note_ else ""), channel=Channel.PHONE, at=now)
         audit.record(uow, actor, "complaint_acknowledged", "complaint", complaint.id, None,
                      {"acknowledged_at": now})
@@ -230,9 +225,10 @@ def set_severity(uow: UnitOfWork, actor: Actor, complaint_id: int, severity: str
             if target is not None and (old_promise is None or target < old_promise):
                 complaint.promised_reply_at = target
         cases._event(uow, case, CaseEventKind.SYSTEM, actor,
-                     _say(actor, N_("Severity changed to {severity}; reply promised by {due}."),
-                          severity=Term(SEVERITY[severity_]),
-                          due=sla.local_text(uow.session, complaint.promised_reply_at) or "-"),
+                     say(actor.language,
+                         N_("Severity changed to {severity}; reply promised by {due}."),
+                         severity=Term(SEVERITY[severity_]),
+                         due=sla.local_text(uow.session, complaint.promised_reply_at) or "-"),
                      old=old.value, new=severity_.value)
         audit.record(uow, actor, "complaint_severity_set", "complaint", complaint.id,
                      {"severity": old, "promised_reply_at": old_promise},
@@ -259,8 +255,8 @@ def promise_reply(uow: UnitOfWork, actor: Actor, complaint_id: int,
         old = complaint.promised_reply_at
         complaint.promised_reply_at = promised_reply_at
         cases._event(uow, case, CaseEventKind.SYSTEM, actor,
-                     _say(actor, N_("Reply promised to the customer by {due}."),
-                          due=sla.local_text(uow.session, promised_reply_at)), at=now)
+                     say(actor.language, N_("Reply promised to the customer by {due}."),
+                         due=sla.local_text(uow.session, promised_reply_at)), at=now)
         audit.record(uow, actor, "complaint_promise_set", "complaint", complaint.id,
                      {"promised_reply_at": old}, {"promised_reply_at": promised_reply_at})
         uow.commit()
@@ -288,10 +284,11 @@ def ask_department(uow: UnitOfWork, actor: Actor, complaint_id: int, department:
         uow.session.add(request)
         uow.flush()
         cases._event(uow, case, CaseEventKind.INTERNAL_NOTE, actor,
-                     _say(actor, N_("Question to {department} (answer due {due}): {question}"),
-                          department=Term(DEPARTMENT[department_]),
-                          due=sla.local_text(uow.session, due),
-                          question=question_),
+                     say(actor.language,
+                         N_("Question to {department} (answer due {due}): {question}"),
+                         department=Term(DEPARTMENT[department_]),
+                         due=sla.local_text(uow.session, due),
+                         question=question_),
                      new=department_.value, at=now)
         audit.record(uow, actor, "complaint_investigation_requested", "investigation_request",
                      request.id, None, {"complaint_id": complaint.id,
@@ -320,9 +317,9 @@ def record_department_answer(uow: UnitOfWork, actor: Actor, request_id: int, ans
         case = _open_case_of(uow, complaint)
         request.answer, request.answered_by, request.answered_at = answer_, answered_by_, now
         cases._event(uow, case, CaseEventKind.INTERNAL_NOTE, actor,
-                     _say(actor, N_("Answer from {department} ({person}): {answer}"),
-                          department=Term(DEPARTMENT[request.department]),
-                          person=answered_by_, answer=answer_),
+                     say(actor.language, N_("Answer from {department} ({person}): {answer}"),
+                         department=Term(DEPARTMENT[request.department]),
+                         person=answered_by_, answer=answer_),
                      new=request.department.value, at=now)
         audit.record(uow, actor, "complaint_investigation_answered", "investigation_request",
                      request.id, None, {"answered_by": answered_by_, "answered_at": now})
@@ -357,8 +354,8 @@ def reply_to_customer(uow: UnitOfWork, actor: Actor, complaint_id: int, method: 
                          channel=Channel.EMAIL, at=now)
         else:
             cases._event(uow, case, CaseEventKind.CALL_LOG, actor,
-                         _say(actor, N_("Result told to the customer by phone: {result}"),
-                              result=result_), channel=Channel.PHONE, at=now)
+                         say(actor.language, N_("Result told to the customer by phone: {result}"),
+                             result=result_), channel=Channel.PHONE, at=now)
         old = {"replied_at": complaint.replied_at, "reply_method": complaint.reply_method}
         if complaint.replied_at is None:
             complaint.replied_at = now
@@ -391,8 +388,9 @@ def record_evaluation(uow: UnitOfWork, actor: Actor, complaint_id: int, satisfie
         complaint.customer_satisfied, complaint.evaluation_comment = satisfied, comment_
         verdict = N_("satisfied") if satisfied else N_("not satisfied")
         cases._event(uow, case, CaseEventKind.SYSTEM, actor,
-                     _say(actor, N_("Customer's evaluation of the handling: {verdict}. {comment}"),
-                          verdict=Term(verdict), comment=comment_ or "").strip(),
+                     say(actor.language,
+                         N_("Customer's evaluation of the handling: {verdict}. {comment}"),
+                         verdict=Term(verdict), comment=comment_ or "").strip(),
                      new="satisfied" if satisfied else "not_satisfied")
         audit.record(uow, actor, "complaint_evaluated", "complaint", complaint.id, old,
                      {"customer_satisfied": satisfied, "evaluation_comment": comment_})
@@ -468,9 +466,10 @@ def propose_compensation(uow: UnitOfWork, actor: Actor, complaint_id: int, kind:
         uow.session.add(comp)
         uow.flush()
         cases._event(uow, case, CaseEventKind.INTERNAL_NOTE, actor,
-                     _say(actor, N_("Compensation proposed ({kind}, {amount}): {description}"),
-                          kind=Term(COMPENSATION_KIND[kind_]),
-                          amount=f"{amount_cents / 100:.2f}", description=description_),
+                     say(actor.language,
+                         N_("Compensation proposed ({kind}, {amount}): {description}"),
+                         kind=Term(COMPENSATION_KIND[kind_]),
+                         amount=f"{amount_cents / 100:.2f}", description=description_),
                      new=f"compensation:{comp.id}", at=now)
         audit.record(uow, actor, "compensation_proposed", "compensation", comp.id, None,
                      {"complaint_id": complaint.id, "kind": kind_,
@@ -512,11 +511,11 @@ def decide_compensation(uow: UnitOfWork, actor: Actor, compensation_id: int, app
         complaint = _complaint(uow, comp.complaint_id)
         case = cases._case(uow, complaint.case_id)
         cases._event(uow, case, CaseEventKind.INTERNAL_NOTE, actor,
-                     _say(actor,
-                          N_("Compensation decision: {decision} ({kind}, {amount}). {note}"),
-                          decision=Term(DECISION[target]),
-                          kind=Term(COMPENSATION_KIND[comp.kind]),
-                          amount=f"{comp.amount_cents / 100:.2f}", note=note_ or "").strip(),
+                     say(actor.language,
+                         N_("Compensation decision: {decision} ({kind}, {amount}). {note}"),
+                         decision=Term(DECISION[target]),
+                         kind=Term(COMPENSATION_KIND[comp.kind]),
+                         amount=f"{comp.amount_cents / 100:.2f}", note=note_ or "").strip(),
                      old=DecisionStatus.PROPOSED.value, new=target.value, at=now)
         audit.record(uow, actor, f"compensation_{target.value}", "compensation", comp.id,
                      {"status": DecisionStatus.PROPOSED},
@@ -559,7 +558,7 @@ def set_root_cause(uow: UnitOfWork, actor: Actor, complaint_id: int, root_cause:
         if not new:
             return
         cases._event(uow, case, CaseEventKind.SYSTEM, actor,
-                     _say(actor, N_("Root cause: {cause}."), cause=Term(ROOT_CAUSE[cause])),
+                     say(actor.language, N_("Root cause: {cause}."), cause=Term(ROOT_CAUSE[cause])),
                      old=before["root_cause"].value if before["root_cause"] else None,
                      new=cause.value)
         audit.record(uow, actor, "complaint_root_cause_set", "complaint", complaint.id, old, new)

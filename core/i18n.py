@@ -50,6 +50,13 @@ def translator(language: str | None) -> Gettext:
     return _catalog(lang).gettext
 
 
+def say(language: str | None, msgid: str, **values: object) -> str:
+    """A text stored as written (a timeline entry), in the writer's language; Term values are
+    translated too."""
+    _ = translator(language)
+    return _(msgid).format(**{k: _(v) if isinstance(v, Term) else v for k, v in values.items()})
+
+
 def language_name(language: str) -> str:
     # Each language is named in itself, so a user can find theirs whatever is shown now.
     return {"en": "English", "zh_CN": "简体中文"}.get(language, language)

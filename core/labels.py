@@ -139,7 +139,8 @@ OUTCOME = {
 }
 CALLBACK_TRIGGER = {
     CallbackTrigger.CASE_RESOLVED: N_("A case is resolved: follow-up call"),
-    CallbackTrigger.AFTER_SALES_COMPLETED: N_("An after-sales request is completed: follow-up call"),
+    CallbackTrigger.AFTER_SALES_COMPLETED:
+        N_("An after-sales request is completed: follow-up call"),
     CallbackTrigger.VIP_PERIODIC: N_("VIP customers: care call"),
     CallbackTrigger.REGULAR_PERIODIC: N_("Regular customers: care call"),
 }

@@ -48,6 +48,8 @@ def scores(uow: UnitOfWork, actor: Actor, start: datetime, end: datetime,
     by_ = validate.choice(GroupBy, by, N_("Group by"))
     key = {GroupBy.AGENT: Staff.display_name, GroupBy.CHANNEL: Case.channel,
            GroupBy.CATEGORY: Case.category}[by_]
+    # per person, not per name: two agents may share a name
+    group = (Staff.id, key) if by_ == GroupBy.AGENT else (key,)
     solved_known = sa.func.count(SurveyAnswer.problem_solved)
     solved = sa.func.sum(sa.case((SurveyAnswer.problem_solved.is_(True), 1), else_=0))
     promoters = sa.func.sum(sa.case((SurveyAnswer.nps >= 9, 1), else_=0))
@@ -58,7 +60,7 @@ def scores(uow: UnitOfWork, actor: Actor, start: datetime, end: datetime,
              .select_from(SurveyAnswer)
              .outerjoin(Case, Case.id == SurveyAnswer.case_id)
              .where(SurveyAnswer.answered_at >= start, SurveyAnswer.answered_at < end)
-             .group_by(key))
+             .group_by(*group))
     if by_ == GroupBy.AGENT:
         query = query.outerjoin(Staff, Staff.id == SurveyAnswer.handled_by_id)
     with uow.reader() as r:

@@ -7,15 +7,21 @@ from core.errors import DomainError
 from ui import runtime
 
 
-def run(action, *args, **kwargs) -> bool:
-    """Calls `action(uow, actor, *args, **kwargs)`. A refusal is shown in the user's language;
-    success clears the cached reads it made stale and sends what it put in the outbox."""
+def call(action, *args, **kwargs) -> tuple[bool, object]:
+    """Calls `action(uow, actor, *args, **kwargs)` and returns (done, what it returned). A
+    refusal is shown in the user's language; success clears the cached reads it made stale
+    and sends what it put in the outbox."""
     _ = runtime.gettext()
     try:
-        action(runtime.uow(), runtime.require_actor(), *args, **kwargs)
+        result = action(runtime.uow(), runtime.require_actor(), *args, **kwargs)
     except DomainError as e:
         st.error(e.render(_))
-        return False
+        return False, None
     st.cache_data.clear()
     runtime.deliver_messages()
-    return True
+    return True, result
+
+
+def run(action, *args, **kwargs) -> bool:
+    """`call` for when only success matters."""
+    return call(action, *args, **kwargs)[0]

@@ -14,3 +14,23 @@ LIB_LOGOUT = "logout"
 COOKIE_NAME = "caredesk_auth"
 COOKIE_COMPONENT = "init"                # extra-streamlit-components' CookieManager key
 COOKIE_WAITS = "caredesk.cookie_waits"
+
+# the Callbacks page (pages/callbacks.py, ui/callback_panel.py)
+CALLBACKS_SCOPE = "callbacks.scope"              # mine / unclaimed / team
+CALLBACKS_BUCKET = "callbacks.bucket"            # overdue / today / upcoming
+CALLBACKS_TABLE = "callbacks.table"              # + ".<n>": the queue's row selection
+CALLBACKS_TABLE_RESETS = "callbacks.table_resets"  # n above: a new table once a row is opened
+CALLBACKS_FLASH = "callbacks.flash"              # [(msgid, params)] to show with the callback
+CALLBACK_OUTCOME = "callbacks.outcome"           # + ".<id>.<attempts>": the outcome picked
+CALLBACK_ATTEMPT_FORM = "callbacks.attempt"      # + ".<id>.<attempts>": that attempt's form
+CALLBACK_CLAIM = "callbacks.claim"               # + ".<id>": the buttons and forms of one call
+CALLBACK_RELEASE = "callbacks.release"
+CALLBACK_MOVE_FORM = "callbacks.move"            # + ".<id>.<version>"
+CALLBACK_CANCEL_FORM = "callbacks.cancel"        # + ".<id>.<version>"
+CALLBACK_CLOSE = "callbacks.close"
+SCHEDULE_FORM = "callbacks.schedule"
+SCHEDULE_CHANGE = "callbacks.schedule.change"
+SCHEDULE_QUERY = "callbacks.schedule.query"
+SCHEDULE_CUSTOMER = "callbacks.schedule.customer"  # (id, name) of the customer to call
+RESULTS_DAYS = "callbacks.results.days"
+RESULTS_BY = "callbacks.results.by"

@@ -121,7 +121,7 @@ def test_each_role_sees_exactly_its_pages(demo_app, page, username):
 FORBIDDEN = [
     # user, url path, the forbidden page's heading and text
     ("agent", "/admin", "Administration",
-     "Staff accounts, policies, canned replies, imports and backups."),
+     "Which events and customers get a follow-up or care call, and when."),
     ("analyst", "/intake", "Intake",
      "Record a contact on any channel: find or create the customer"),
 ]
@@ -157,8 +157,7 @@ def test_a_direct_url_opens_an_allowed_page(demo_app, page, context):
     open_app(page, demo_app.url, "/admin")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_role("heading", name="Administration", exact=True)).to_be_visible()
-    expect(main.get_by_text("Staff accounts, policies, canned replies, imports and "
-                            "backups.")).to_be_visible()
+    expect(main.get_by_role("tab", name="Callback rules")).to_be_visible()
 
 
 # --- 4. lockout -------------------------------------------------------------------------------

@@ -978,6 +978,13 @@ def test_scores_by_agent_channel_and_category(uow, team, answers):
         ("usage", 2, 3.5, 0.0, -100.0),
         (None, 1, 4.0, None, 100.0),
     ]
+    # two people with one name stay two rows: a score is a person's, not a name's
+    with uow:
+        uow.session.get(Staff, team["agent2"].staff_id).display_name = "Agent"
+        uow.commit()
+    assert sorted(figures(satisfaction.scores(uow, analyst, start, end, "agent")),
+                  key=lambda row: (str(row[0]), row[1])) == [
+        ("Agent", 2, 1.5, 0.0, -50.0), ("Agent", 3, 4.0, 0.5, 0.0), (None, 1, 4.0, None, 100.0)]
     assert satisfaction.scores(uow, analyst, end, end + timedelta(days=30)) != []
     assert satisfaction.scores(uow, analyst, datetime(2026, 1, 1), datetime(2026, 2, 1)) == []
     with pytest.raises(PermissionDenied):
