@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core import audit, sla, validate
 from core.actor import Actor
 from core.clock import utcnow
-from core.errors import NotFound, ValidationError
+from core.errors import Busy, NotFound, ValidationError
 from core.i18n import N_
 from core.permissions import Action, require
 from core.uow import UnitOfWork, expect_version
@@ -114,23 +114,31 @@ def on_after_sales_completed(uow: UnitOfWork, actor: Actor | None, customer_id: 
 def run_periodic(uow: UnitOfWork, now: datetime | None = None,
                  actor: Actor | None = None) -> dict[str, int]:
     """Gives every customer of a tier with an enabled periodic rule their next care call, if
-    they have none open. Commits; returns how many were scheduled per rule."""
+    they have none open; returns how many were scheduled per rule. What is owed is read
+    first; the calls are then written in short transactions of at most _CHUNK, so that
+    switching a rule on for a whole tier never holds the write lock long enough to make an
+    agent's save wait (SQLite has one writer at a time)."""
     now = now or utcnow()
-    scheduled: dict[str, int] = {}
-    with uow:
-        calendar = sla.load_calendar(uow.session, now)
+    with uow.reader() as r:
+        calendar = sla.load_calendar(r.session, now)
+        owed = []
         for trigger, (tier, purpose) in PERIODIC.items():
-            found = rule(uow, trigger)
-            if found is None:
-                continue
-            rows = _care_calls_owed(uow, tier, purpose, found.delay_days, now, calendar)
-            ids = insert_open(uow, rows)
+            found = rule(r, trigger)
+            if found is not None:
+                owed.append((trigger, found.id, _care_calls_owed(
+                    r, tier, purpose, found.delay_days, now, calendar)))
+    scheduled: dict[str, int] = {}
+    for trigger, rule_id, rows in owed:
+        for start in range(0, len(rows), _CHUNK):
+            with uow:
+                ids = insert_open(uow, rows[start:start + _CHUNK])
+                if ids:
+                    audit.record(uow, actor, "care_calls_scheduled", "callback_rule", rule_id,
+                                 None, {"trigger": trigger, "count": len(ids),
+                                        "first_id": min(ids), "last_id": max(ids)})
+                uow.commit()
             if ids:
-                scheduled[trigger.value] = len(ids)
-                audit.record(uow, actor, "care_calls_scheduled", "callback_rule", found.id,
-                             None, {"trigger": trigger, "count": len(ids),
-                                    "first_id": min(ids), "last_id": max(ids)})
-        uow.commit()
+                scheduled[trigger.value] = scheduled.get(trigger.value, 0) + len(ids)
     return scheduled
 
 
@@ -207,12 +215,14 @@ def cancel_open(uow: UnitOfWork, actor: Actor | None, customer_id: int,
                 purposes: frozenset[CallbackPurpose] | set[CallbackPurpose], why: str,
                 now: datetime) -> list[int]:
     """Cancels the customer's open callbacks of these purposes (tier or consent changed)."""
-    ids = uow.session.scalars(sa.select(Callback.id).where(
-        Callback.customer_id == customer_id, Callback.purpose.in_(purposes),
-        Callback.status == CallbackStatus.OPEN)).all()
+    # only what is still open at the moment of the update: a call just closed stays closed
+    ids = uow.session.scalars(
+        sa.update(Callback).where(Callback.customer_id == customer_id,
+                                  Callback.purpose.in_(purposes),
+                                  Callback.status == CallbackStatus.OPEN)
+        .values(status=CallbackStatus.CANCELLED, closed_at=now, version=Callback.version + 1)
+        .returning(Callback.id).execution_options(synchronize_session=False)).all()
     if ids:
-        uow.session.execute(sa.update(Callback).where(Callback.id.in_(ids)).values(
-            status=CallbackStatus.CANCELLED, closed_at=now, version=Callback.version + 1))
         for callback_id in ids:
             audit.record(uow, actor, "callback_cancelled", "callback", callback_id,
                          {"status": CallbackStatus.OPEN},
@@ -287,10 +297,11 @@ def preview(uow: UnitOfWork, actor: Actor, trigger: str) -> int:
 
 
 def update_rule(uow: UnitOfWork, actor: Actor, trigger: str, enabled: bool, delay_days: int,
-                expected_version: int | None = None) -> dict[str, int]:
+                expected_version: int | None = None) -> dict[str, int] | None:
     """Changes one rule. Switching a periodic rule on schedules its care calls at once;
     switching one off leaves the calls already scheduled in the queue (someone may be on
-    them). Returns what was scheduled."""
+    them). Returns what was scheduled, or None when the database was too busy to schedule
+    now (the rule is saved either way)."""
     require(actor, Action.POLICY_EDIT)
     trigger_ = validate.choice(CallbackTrigger, trigger, N_("Rule"))
     low, high = DELAY_DAYS[trigger_]
@@ -312,7 +323,12 @@ def update_rule(uow: UnitOfWork, actor: Actor, trigger: str, enabled: bool, dela
             return {}
         audit.record(uow, actor, "callback_rule_changed", "callback_rule", found.id, old, new)
         uow.commit()
-    return run_periodic(uow, actor=actor) if trigger_ in PERIODIC and enabled else {}
+    if trigger_ not in PERIODIC or not enabled:
+        return {}
+    try:
+        return run_periodic(uow, actor=actor)
+    except Busy:
+        return None  # the rule is saved; the hourly run schedules its calls
 
 
 def set_max_attempts(uow: UnitOfWork, actor: Actor, attempts: int) -> None:

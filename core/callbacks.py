@@ -15,8 +15,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
-from core import (audit, callback_rules, care_plans, cases, complaints, formats, sla,
-                  validate)
+from core import audit, callback_rules, care_plans, cases, complaints, sla, validate
 from core.callback_views import AttemptView, SurveyView, attempts_of, surveys
 from core.actor import Actor
 from core.clock import utcnow
@@ -51,6 +50,8 @@ TIMELINE = {
     "call_attempt_logged": N_("Call attempt logged"),
     "survey_recorded": N_("Survey recorded"),
     "callback_cancelled": N_("Callback cancelled"),
+    "callback_rescheduled": N_("Callback moved"),
+    "follow_up_scheduled": N_("Follow-up callback scheduled"),   # before the callbacks release
 }
 
 
@@ -76,6 +77,21 @@ def _callback(uow: UnitOfWork, callback_id: int, *, for_update: bool = False) ->
     if found is None:
         raise NotFound(N_("Callback {callback_id} does not exist."), callback_id=callback_id)
     return found
+
+
+def _locked(uow: UnitOfWork, callback_id: int) -> Callback:
+    """The callback locked for a change, its customer's row locked first: the customer's own
+    changes (tier, consent, merge) lock the customer and then its callbacks, and taking the
+    two in the same order means the two can never deadlock on PostgreSQL."""
+    customer_id = uow.session.scalar(sa.select(Callback.customer_id)
+                                     .where(Callback.id == callback_id))
+    if customer_id is None:
+        raise NotFound(N_("Callback {callback_id} does not exist."), callback_id=callback_id)
+    # NO KEY UPDATE: still excludes the customer's own changes, but not the key-share lock a
+    # foreign-key check takes (a case being resolved inserts its follow-up meanwhile)
+    uow.session.execute(sa.select(Customer.id).where(Customer.id == customer_id)
+                        .with_for_update(key_share=True))  # FOR NO KEY UPDATE
+    return _callback(uow, callback_id, for_update=True)
 
 
 def _must_be_open(callback: Callback) -> None:
@@ -128,8 +144,9 @@ def _day_bounds(uow: UnitOfWork, now: datetime) -> tuple[datetime, datetime]:
 def callback_queue(uow: UnitOfWork, actor: Actor, scope: str = Scope.TEAM,
                    bucket: str = Bucket.TODAY, limit: int = QUEUE_LIMIT) -> CallbackQueue:
     """Open callbacks of one bucket (overdue, due today, upcoming) for one scope (claimed by
-    me, nobody's yet, the whole team), with the count of every bucket. Within a day VIP
-    customers come first, then the earliest due."""
+    me, nobody's yet, the whole team), with the count of every bucket. In the calls to make
+    now (overdue, today) VIP customers come first, then the longest waiting; upcoming ones
+    come by due time."""
     require(actor, Action.CALLBACK_WORK)
     scope_ = validate.choice(Scope, scope, N_("Show"))
     bucket_ = validate.choice(Bucket, bucket, N_("When"))
@@ -138,7 +155,6 @@ def callback_queue(uow: UnitOfWork, actor: Actor, scope: str = Scope.TEAM,
     with uow.reader() as r:
         s = r.session
         today, tomorrow = _day_bounds(r, now)
-        tz = sla.shop_timezone(s)
         where = [Callback.status == S.OPEN]
         if scope_ == Scope.MINE:
             where.append(Callback.claimed_by_id == actor.staff_id)
@@ -150,6 +166,10 @@ def callback_queue(uow: UnitOfWork, actor: Actor, scope: str = Scope.TEAM,
         counts = {b: s.scalar(sa.select(sa.func.count()).select_from(Callback)
                               .where(*where, condition)) or 0
                   for b, condition in in_bucket.items()}
+        # in the SQL, before the limit, so that a VIP never falls off a long list
+        vip_first = sa.case((Customer.tier == CustomerTier.VIP, 0), else_=1)
+        order = ((Callback.due_at, vip_first) if bucket_ == Bucket.UPCOMING
+                 else (vip_first, Callback.due_at))
         claimer = sa.orm.aliased(Staff)
         rows = s.execute(
             sa.select(Callback, Customer.name, Customer.phone, Customer.phone_normalized,
@@ -158,14 +178,12 @@ def callback_queue(uow: UnitOfWork, actor: Actor, scope: str = Scope.TEAM,
             .outerjoin(Case, Case.id == Callback.case_id)
             .outerjoin(claimer, claimer.id == Callback.claimed_by_id)
             .where(*where, in_bucket[bucket_])
-            .order_by(Callback.due_at, Callback.id).limit(limit)).all()
+            .order_by(*order, Callback.id).limit(limit)).all()
     result = [CallbackRow(
         cb.id, cb.version, cb.customer_id, name,
         display_phone(e164, phone) if personal else mask_phone(e164 or phone), tier,
         cb.purpose, cb.topic, cb.case_id, subject, cb.due_at, cb.attempts, cb.claimed_by_id,
         claimed) for cb, name, phone, e164, tier, subject, claimed in rows]
-    day = {row.id: formats.local_time(row.due_at, tz).date() for row in result}
-    result.sort(key=lambda row: (day[row.id], row.tier != CustomerTier.VIP, row.due_at, row.id))
     return CallbackQueue(result, counts)
 
 
@@ -235,7 +253,7 @@ def claim(uow: UnitOfWork, actor: Actor, callback_id: int) -> None:
     require(actor, Action.CALLBACK_WORK)
     now = utcnow()
     with uow:
-        cb = _callback(uow, callback_id)
+        cb = _locked(uow, callback_id)
         _must_be_open(cb)
         if cb.claimed_by_id == actor.staff_id:
             return
@@ -274,7 +292,7 @@ def release(uow: UnitOfWork, actor: Actor, callback_id: int) -> None:
     """Gives the call back to the team: one's own, or anyone's for a supervisor."""
     require(actor, Action.CALLBACK_WORK)
     with uow:
-        cb = _callback(uow, callback_id, for_update=True)
+        cb = _locked(uow, callback_id)
         _must_be_open(cb)
         if cb.claimed_by_id is None:
             return
@@ -329,7 +347,7 @@ def log_attempt(uow: UnitOfWork, actor: Actor, callback_id: int, outcome: str,
             raise ValidationError(N_("The time to call back must be later than now and within "
                                      "{days} days."), days=CALL_BACK_WITHIN.days)
     with uow:
-        cb = _callback(uow, callback_id, for_update=True)
+        cb = _locked(uow, callback_id)
         expect_version(cb, expected_version)
         _must_be_open(cb)
         _check_not_claimed(uow, cb, actor)
@@ -447,7 +465,7 @@ def _not_solved(uow: UnitOfWork, actor: Actor, cb: Callback, case: Case, survey:
                           score=survey.satisfaction)
     if survey.comment:
         why = f"{why}\n{survey.comment}"
-    owner = _active_owner(uow, case)
+    owner = _active_owner(uow, actor, case)
     new_case_id = None
     if case.status == CaseStatus.CLOSED:
         case = _linked_case(uow, actor, case, owner, survey, why, now)
@@ -460,6 +478,8 @@ def _not_solved(uow: UnitOfWork, actor: Actor, cb: Callback, case: Case, survey:
         if owner != case.owner_id:
             cases._event(uow, case, CaseEventKind.ASSIGNMENT, actor, old=str(case.owner_id or ""),
                          new=str(owner or ""), at=now)
+            audit.record(uow, actor, "case_assigned", "case", case.id,
+                         {"owner_id": case.owner_id}, {"owner_id": owner})
             case.owner_id = owner
     if not case.escalated:
         case.escalated = True
@@ -469,12 +489,14 @@ def _not_solved(uow: UnitOfWork, actor: Actor, cb: Callback, case: Case, survey:
     return case.id, new_case_id
 
 
-def _active_owner(uow: UnitOfWork, case: Case) -> int | None:
+def _active_owner(uow: UnitOfWork, actor: Actor, case: Case) -> int | None:
+    """The case's owner if still working here; else whoever automatic assignment picks (or
+    nobody: the unassigned queue, when the admin switched automatic assignment off)."""
     if case.owner_id is not None:
         active = uow.session.scalar(sa.select(Staff.active).where(Staff.id == case.owner_id))
         if active:
             return case.owner_id
-    return cases.pick_owner(uow, case.required_skill)
+    return cases._initial_owner(uow, actor, "auto", case.required_skill)
 
 
 def _linked_case(uow: UnitOfWork, actor: Actor, old: Case, owner: int | None, survey: _Survey,
@@ -569,7 +591,7 @@ def reschedule(uow: UnitOfWork, actor: Actor, callback_id: int, due_at: datetime
     if not _within(due_at, now):
         raise ValidationError(N_("The call must be due from now to a year ahead."))
     with uow:
-        cb = _callback(uow, callback_id, for_update=True)
+        cb = _locked(uow, callback_id)
         expect_version(cb, expected_version)
         _must_be_open(cb)
         _check_not_claimed(uow, cb, actor)
@@ -586,7 +608,7 @@ def cancel_callback(uow: UnitOfWork, actor: Actor, callback_id: int, reason: str
     reason_ = _text("reason", reason, required=True)
     now = utcnow()
     with uow:
-        cb = _callback(uow, callback_id, for_update=True)
+        cb = _locked(uow, callback_id)
         expect_version(cb, expected_version)
         _must_be_open(cb)
         _check_not_claimed(uow, cb, actor)

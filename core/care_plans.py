@@ -19,8 +19,8 @@ from core.errors import InvalidState, NotFound, ValidationError
 from core.i18n import N_
 from core.permissions import Action, require
 from core.uow import UnitOfWork, expect_version
-from core.vocabulary import CustomerTier
-from db.models import Customer, MaintenancePlan, Product
+from core.vocabulary import CallbackPurpose, CallbackStatus, CustomerTier
+from db.models import Callback, Customer, MaintenancePlan, Product
 
 INTERVAL_DAYS = (7, 730)
 
@@ -78,8 +78,28 @@ def add_plan(uow: UnitOfWork, actor: Actor, customer_id: int, description: str,
         audit.record(uow, actor, "care_plan_added", "customer", customer.id, None,
                      {"plan_id": plan.id, "interval_days": interval_days,
                       "product_id": product_id, "next_due_on": first})
+        _bring_care_call_forward(uow, actor, customer.id, first)
         uow.commit()
         return plan.id
+
+
+def _bring_care_call_forward(uow: UnitOfWork, actor: Actor, customer_id: int,
+                             check_on: date) -> None:
+    """The open VIP care call is due no later than the earliest check: a check added before
+    it moves the call to the check day's first opening hour."""
+    call = uow.session.scalar(sa.select(Callback).where(
+        Callback.customer_id == customer_id, Callback.purpose == CallbackPurpose.VIP_CARE,
+        Callback.status == CallbackStatus.OPEN).with_for_update())
+    if call is None:
+        return
+    now = utcnow()
+    calendar = sla.load_calendar(uow.session, now)
+    due = calendar.add(max(calendar.start_of(check_on), now), 0)
+    if due < call.due_at:
+        old = call.due_at
+        call.due_at = due
+        audit.record(uow, actor, "callback_rescheduled", "callback", call.id,
+                     {"due_at": old}, {"due_at": due, "reason": "care_plan_check"})
 
 
 def end_plan(uow: UnitOfWork, actor: Actor, plan_id: int, expected_version: int) -> None:

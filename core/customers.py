@@ -767,11 +767,13 @@ def merge_customers(uow: UnitOfWork, actor: Actor, keep_id: int, merge_id: int) 
             if getattr(keep, name) is None and getattr(gone, name) is not None:
                 setattr(keep, name, getattr(gone, name))
                 filled.append(name)
+        old_tier, old_consent = keep.tier, keep.marketing_consent
         if gone.tier == CustomerTier.VIP and keep.tier != CustomerTier.VIP:
             keep.tier = CustomerTier.VIP
             filled.append("tier")
         gone.merged_into_id = keep.id
         keep.updated_at = now  # bumps the kept record's version: open forms reload
+        callback_rules.on_customer_changed(uow, actor, keep, old_tier, old_consent, now)
         payload = {"kept_id": keep_id, "merged_id": merge_id, "moved": moved,
                    "filled": filled, "cancelled_callbacks": [cb.id for cb in duplicates]}
         audit.record(uow, actor, "customer_merged", "customer", keep_id, None, payload)

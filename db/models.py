@@ -283,7 +283,8 @@ class Case(Versioned, Base):
     store_id: Mapped[Optional[int]] = mapped_column(fk("store.id"))
     owner_id: Mapped[Optional[int]] = mapped_column(fk("staff.id"))
     created_by_id: Mapped[Optional[int]] = mapped_column(fk("staff.id"))
-    parent_case_id: Mapped[Optional[int]] = mapped_column(fk("service_case.id"))
+    # the case a follow-up continues; indexed: a case shows the cases that continue it
+    parent_case_id: Mapped[Optional[int]] = mapped_column(fk("service_case.id"), index=True)
     subject: Mapped[str] = mapped_column(sa.String(200))
     question: Mapped[str] = mapped_column(sa.Text, default="")
     customer_expectation: Mapped[Optional[str]] = mapped_column(sa.Text)
@@ -479,7 +480,7 @@ class Callback(Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(fk("customer.id"))
     case_id: Mapped[Optional[int]] = mapped_column(fk("service_case.id"), index=True)
-    request_id: Mapped[Optional[int]] = mapped_column(fk("after_sales_request.id"))
+    request_id: Mapped[Optional[int]] = mapped_column(fk("after_sales_request.id"), index=True)
     purpose: Mapped[CallbackPurpose] = mapped_column(Vocab(CallbackPurpose))
     topic: Mapped[Optional[str]] = mapped_column(sa.String(200))
     due_at: Mapped[datetime]

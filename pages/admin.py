@@ -4,15 +4,21 @@ import streamlit as st
 from core import callback_rules
 from core.labels import CALLBACK_TRIGGER
 from ui import runtime
-from ui.actions import run
+from ui.actions import call, run
 from ui.fmt import label
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
 st.title(_("Administration"))
 FLASH = "admin.flash"
-if st.session_state.pop(FLASH, None):
+if FLASH in st.session_state:
+    scheduled = st.session_state.pop(FLASH)
     st.success(_("Saved."))
+    if scheduled is None:
+        st.info(_("The database was busy: the care calls will be scheduled by the next hourly "
+                  "run."))
+    elif scheduled:
+        st.info(_("{n} care calls scheduled.").format(n=sum(scheduled.values())))
 
 (tab_rules,) = st.tabs([_("Callback rules")])
 with tab_rules:
@@ -34,9 +40,10 @@ with tab_rules:
                 st.caption(_("Switching this on schedules {n} care calls now, spread over the "
                              "period.").format(n=owed))
             if st.form_submit_button(_("Save")):
-                if run(callback_rules.update_rule, rule.trigger, enabled, int(days),
-                       rule.version):
-                    st.session_state[FLASH] = True
+                done, scheduled = call(callback_rules.update_rule, rule.trigger, enabled,
+                                       int(days), rule.version)
+                if done:
+                    st.session_state[FLASH] = scheduled
                     st.rerun()
     with st.form("admin.callback_attempts"):
         attempts = st.number_input(
@@ -45,5 +52,5 @@ with tab_rules:
             value=max_attempts, step=1)
         if st.form_submit_button(_("Save")):
             if run(callback_rules.set_max_attempts, int(attempts)):
-                st.session_state[FLASH] = True
+                st.session_state[FLASH] = {}
                 st.rerun()

@@ -126,6 +126,10 @@ def queue() -> None:
         if event.selection.rows:
             open_callback(found.rows[event.selection.rows[0]].id)
             st.rerun()
+        shown, total = len(found.rows), found.counts[bucket]
+        if shown < total:
+            st.caption(_("The first {shown} of {total}: the ones to call first.").format(
+                shown=shown, total=total))
         st.caption(_("Pick a row to open the call."))
     else:
         st.info(_("No callback here."))

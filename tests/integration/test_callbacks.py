@@ -17,7 +17,7 @@ from core.errors import (ConcurrentChange, DomainError, InvalidState, NotFound,
 from core.uow import UnitOfWork
 from core.vocabulary import Role
 from db.models import (AfterSalesRequest, AuditEntry, CallAttempt, Callback, Case, Customer,
-                       MaintenancePlan, Order, OrderLine, Product, Staff, StaffRole,
+                       MaintenancePlan, Order, OrderLine, Product, Setting, Staff, StaffRole,
                        SurveyAnswer)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -498,6 +498,17 @@ def test_the_queue_buckets_scopes_and_vips_first_within_a_day(uow, team, clock):
         callbacks.callback_queue(uow, agent, "everyone", "today")
 
 
+def test_a_vip_due_today_is_never_cut_off_a_long_list(uow, team):
+    agent = team["agent"]
+    early = [manual(uow, agent, add_customer(uow, f"Early {i}"),
+                    due=utc(f"2026-11-26 15:{10 + i}")) for i in range(3)]
+    vip = manual(uow, agent, add_customer(uow, "Late Vip", tier="vip"),
+                 due=utc("2026-11-26 17:30"))
+    # the list shows two: the VIP is one of them, though three others are due before it
+    shown = callbacks.callback_queue(uow, agent, "team", "today", limit=2)
+    assert [r.id for r in shown.rows] == [vip, early[0]] and shown.counts["today"] == 4
+
+
 # --- attempts ---------------------------------------------------------------------------------
 
 def test_two_unanswered_calls_retry_later_and_the_third_closes_it_unreachable(
@@ -722,6 +733,21 @@ def test_not_solved_goes_to_an_active_agent_when_the_owner_has_left(uow, team, c
     callbacks.log_attempt(uow, agent2, cb_id, "reached", satisfaction=2, problem_solved=False)
     case = get(uow, Case, case_id)
     assert (case.status, case.escalated, case.owner_id) == ("open", True, agent2.staff_id)
+    [moved] = audit_rows(uow, "case_assigned", case_id)
+    assert (moved.old, moved.new) == ({"owner_id": agent.staff_id}, {"owner_id": agent2.staff_id})
+
+
+def test_not_solved_waits_unassigned_when_automatic_assignment_is_off(uow, team, customer):
+    agent, agent2 = team["agent"], team["agent2"]
+    case_id, cb_id = follow_up(uow, agent, customer)
+    with uow:
+        uow.session.execute(sa.update(Staff).where(Staff.id == agent.staff_id)
+                            .values(active=False))
+        uow.session.get(Setting, "cases.auto_assign").value = False
+        uow.commit()
+    callbacks.log_attempt(uow, agent2, cb_id, "reached", satisfaction=2, problem_solved=False)
+    case = get(uow, Case, case_id)
+    assert (case.status, case.escalated, case.owner_id) == ("open", True, None)
 
 
 # --- consent and tier -------------------------------------------------------------------------
@@ -790,7 +816,39 @@ def test_a_regular_customer_made_vip_swaps_the_regular_care_call_for_a_vip_one(u
         ["vip_care"]
 
 
+def test_a_merge_that_makes_the_kept_customer_vip_swaps_its_care_call(uow, team):
+    agent, admin, sup = team["agent"], team["admin"], team["sup"]
+    callback_rules.update_rule(uow, admin, "regular_periodic", True, 180)
+    kept = add_customer(uow, "Kept Kong")
+    duplicate = add_customer(uow, "Kept Kong VIP", tier="vip")
+    callback_rules.run_periodic(uow)
+    [regular] = callbacks_of(uow, kept, Callback.status == "open")
+    customers.merge_customers(uow, sup, kept, duplicate)
+    assert get(uow, Customer, kept).tier == "vip"
+    assert get(uow, Callback, regular.id).status == "cancelled"
+    assert [c.purpose for c in callbacks_of(uow, kept, Callback.status == "open")] == \
+        ["vip_care"]
+
+
 # --- VIP care ---------------------------------------------------------------------------------
+
+def test_a_check_added_before_the_care_call_brings_the_call_forward(uow, team, clock):
+    agent = team["agent"]
+    vip = add_customer(uow, "Vip Wei", tier="vip")
+    callback_rules.run_periodic(uow)
+    [care] = callbacks_of(uow, vip)
+    with uow:
+        uow.session.get(Callback, care.id).due_at = utc("2026-12-07 10:00")
+        uow.commit()
+    care_plans.add_plan(uow, agent, vip, "Descale the coffee machine", 90,
+                        first_due_on=date(2026, 11, 30))
+    # Monday 30 November, when the shop opens
+    assert local(get(uow, Callback, care.id).due_at) == datetime(2026, 11, 30, 9, 0)
+    care_plans.add_plan(uow, agent, vip, "Replace the water filter", 365,
+                        first_due_on=date(2027, 6, 1))
+    assert local(get(uow, Callback, care.id).due_at) == datetime(2026, 11, 30, 9, 0)
+    assert audits(uow, "callback_rescheduled", care.id) == 1
+
 
 def test_a_reached_care_call_moves_due_plan_checks_and_books_the_next_call(uow, team):
     agent = team["agent"]
