@@ -134,7 +134,7 @@ class CallbackQueue:
     counts: dict[Bucket, int]
 
 
-def _day_bounds(uow: UnitOfWork, now: datetime) -> tuple[datetime, datetime]:
+def day_bounds(uow: UnitOfWork, now: datetime) -> tuple[datetime, datetime]:
     """Start of today and of tomorrow in the shop's time zone, as naive UTC."""
     calendar = sla.load_calendar(uow.session, now)
     today = sla.to_local(uow.session, now).date()
@@ -154,7 +154,7 @@ def callback_queue(uow: UnitOfWork, actor: Actor, scope: str = Scope.TEAM,
     personal = sees_personal_data(actor)
     with uow.reader() as r:
         s = r.session
-        today, tomorrow = _day_bounds(r, now)
+        today, tomorrow = day_bounds(r, now)
         where = [Callback.status == S.OPEN]
         if scope_ == Scope.MINE:
             where.append(Callback.claimed_by_id == actor.staff_id)

@@ -53,7 +53,7 @@ class QueuePage:
         return max(1, -(-self.total // self.page_size))
 
 
-def _next_due():
+def next_due():
     """The due time that matters now: first response until there is one, then resolution."""
     return sa.case((Case.first_response_at.is_(None), Case.first_response_due_at),
                    else_=Case.resolution_due_at)
@@ -99,13 +99,13 @@ def case_queue(uow: UnitOfWork, actor: Actor, *, scope: str = "mine",
         else:
             filters.append(Case.subject.contains(needle, autoescape=True))
 
-    next_due = _next_due()
-    ordering = ([sa.func.coalesce(next_due, datetime(9999, 1, 1)), Case.id]
+    due = next_due()
+    ordering = ([sa.func.coalesce(due, datetime(9999, 1, 1)), Case.id]
                 if order == "urgent" else [Case.created_at.desc(), Case.id.desc()])
     with uow.reader() as r:
         total = r.session.scalar(sa.select(sa.func.count()).select_from(Case).where(*filters))
         rows = r.session.execute(
-            sa.select(Case, Customer.name, Staff.display_name, next_due.label("next_due"))
+            sa.select(Case, Customer.name, Staff.display_name, due.label("next_due"))
             .join(Customer, Customer.id == Case.customer_id)
             .outerjoin(Staff, Staff.id == Case.owner_id)
             .where(*filters).order_by(*ordering)
@@ -119,7 +119,7 @@ def case_queue(uow: UnitOfWork, actor: Actor, *, scope: str = "mine",
 
 
 def _state(case: Case, now: datetime) -> sla.SlaState:
-    """The state of the due time that matters now (see _next_due)."""
+    """The state of the due time that matters now (see next_due)."""
     if case.first_response_at is None and case.first_response_due_at is not None:
         return sla.first_response_state(case, now)
     return sla.resolution_state(case, now)

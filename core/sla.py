@@ -269,7 +269,10 @@ def breached_condition(now: datetime):
     """Open cases past a due time: no first response in time, or unresolved past due."""
     return sa.and_(Case.status.in_(OPEN_STATUSES), sa.or_(
         sa.and_(Case.first_response_at.is_(None), Case.first_response_due_at < now),
-        sa.and_(Case.sla_paused_at.is_(None), Case.resolution_due_at < now)))
+        # paused before its due time the clock stopped in time; paused after, it was late
+        sa.and_(sa.or_(Case.sla_paused_at.is_(None),
+                       Case.sla_paused_at >= Case.resolution_due_at),
+                Case.resolution_due_at < now)))
 
 
 def about_to_breach_condition(now: datetime, horizon: timedelta = timedelta(hours=1)):

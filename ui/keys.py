@@ -34,3 +34,8 @@ SCHEDULE_QUERY = "callbacks.schedule.query"
 SCHEDULE_CUSTOMER = "callbacks.schedule.customer"  # (id, name) of the customer to call
 RESULTS_DAYS = "callbacks.results.days"
 RESULTS_BY = "callbacks.results.by"
+
+# the Team page (pages/team.py)
+TEAM_REFRESH = "team.refresh"                    # the "Refresh now" button
+TEAM_LIST = "team.list"                          # which cases: at_risk / breached / escalations
+TEAM_TABLE = "team.table"                        # + ".<list>": agents / at_risk / breached / ...

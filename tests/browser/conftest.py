@@ -149,8 +149,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen, server: AppServer) -> None:
 
 
 @contextlib.contextmanager
-def run_app(tmp_dir: Path, prepare=None):
-    """Starts `streamlit run app.py` on its own database; `prepare(server)` runs first."""
+def run_app(tmp_dir: Path, prepare=None, env: dict[str, str] | None = None):
+    """Starts `streamlit run app.py` on its own database; `prepare(server)` runs first;
+    `env` adds settings to the app's environment."""
     data_dir = tmp_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     with _database(data_dir) as (db_url, app_db_url):
@@ -160,19 +161,20 @@ def run_app(tmp_dir: Path, prepare=None):
         try:
             if prepare is not None:
                 prepare(server)
-            env = dict(os.environ)
-            env.pop("DATABASE_URL", None)
+            app_env = dict(os.environ)
+            app_env.pop("DATABASE_URL", None)
             if app_db_url:
-                env["DATABASE_URL"] = app_db_url
-            env["CAREDESK_DATA_DIR"] = str(data_dir)
-            env["CAREDESK_SECRET"] = secrets.token_hex(32)
-            env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+                app_env["DATABASE_URL"] = app_db_url
+            app_env["CAREDESK_DATA_DIR"] = str(data_dir)
+            app_env["CAREDESK_SECRET"] = secrets.token_hex(32)
+            app_env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+            app_env.update(env or {})
             cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
                    "--server.port", str(port), "--server.address", "127.0.0.1",
                    "--server.headless", "true", "--server.fileWatcherType", "none",
                    "--browser.gatherUsageStats", "false"]
             with open(server.log_path, "wb") as log:
-                proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log,
+                proc = subprocess.Popen(cmd, cwd=REPO, env=app_env, stdout=log,
                                         stderr=subprocess.STDOUT)
             try:
                 _wait_healthy(server.url, proc, server)
@@ -219,6 +221,15 @@ def setup_app(chromium, tmp_path_factory):
 def demo_app(chromium, tmp_path_factory):
     """One shared server with the seven demo staff accounts."""
     with run_app(tmp_path_factory.mktemp("demo_app"), prepare=_add_demo_staff) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def team_app(chromium, tmp_path_factory):
+    """A server of its own with the demo staff (a queue only its tests fill, so the Team
+    page's figures are known), whose Team page refreshes every 3 s instead of 30."""
+    with run_app(tmp_path_factory.mktemp("team_app"), prepare=_add_demo_staff,
+                 env={"CAREDESK_TEAM_REFRESH_SECONDS": "3"}) as server:
         yield server
 
 

@@ -16,22 +16,12 @@ from core.uow import UnitOfWork
 from core.vocabulary import Role
 from db.models import (
     AfterSalesPolicy, AfterSalesRequest, AuditEntry, Callback, Customer, Order, OrderLine,
-    OutboxMessage, Product, Refund, ServiceJob, ServiceReport, Staff, StaffRole, StaffSkill,
+    OutboxMessage, Product, Refund, ServiceJob, ServiceReport, Staff,
 )
+from tests.conftest import add_staff
 
 EN, ZH = translator("en"), translator("zh_CN")
 PAID = 100_000  # 1000.00; the default approval threshold is 500.00
-HASH = "$2b$04$" + "x" * 53  # never used to log in
-
-
-def add_staff(uow, username: str, *roles: Role, skills=()) -> Actor:
-    with uow:
-        s = Staff(username=username, display_name=username.title(), password_hash=HASH)
-        s.roles = [StaffRole(role=r) for r in roles]
-        s.skills = [StaffSkill(skill=k) for k in skills]
-        uow.session.add(s)
-        uow.commit()
-        return Actor(s.id, s.username, s.display_name, frozenset(roles))
 
 
 @pytest.fixture

@@ -17,11 +17,11 @@ from core.errors import (ConcurrentChange, DomainError, InvalidState, NotFound,
 from core.uow import UnitOfWork
 from core.vocabulary import Role
 from db.models import (AfterSalesRequest, AuditEntry, CallAttempt, Callback, Case, Customer,
-                       MaintenancePlan, Order, OrderLine, Product, Setting, Staff, StaffRole,
+                       MaintenancePlan, Order, OrderLine, Product, Setting, Staff,
                        SurveyAnswer)
+from tests.conftest import add_staff
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-HASH = "$2b$04$" + "x" * 53  # never used to log in
 # every module whose services read the clock (each imported utcnow by name)
 CLOCKED = ("core.aftersales", "core.callback_rules", "core.callbacks", "core.care_plans",
            "core.cases", "core.complaints", "core.customers", "core.messages", "core.queue")
@@ -58,16 +58,6 @@ def clock(monkeypatch) -> Clock:
     for module in CLOCKED:
         monkeypatch.setattr(f"{module}.utcnow", frozen)
     return frozen
-
-
-def add_staff(uow, username: str, *roles: Role, active: bool = True) -> Actor:
-    with uow:
-        s = Staff(username=username, display_name=username.title(), password_hash=HASH,
-                  active=active)
-        s.roles = [StaffRole(role=r) for r in roles]
-        uow.session.add(s)
-        uow.commit()
-        return Actor(s.id, s.username, s.display_name, frozenset(roles))
 
 
 @pytest.fixture
@@ -817,7 +807,7 @@ def test_a_regular_customer_made_vip_swaps_the_regular_care_call_for_a_vip_one(u
 
 
 def test_a_merge_that_makes_the_kept_customer_vip_swaps_its_care_call(uow, team):
-    agent, admin, sup = team["agent"], team["admin"], team["sup"]
+    admin, sup = team["admin"], team["sup"]
     callback_rules.update_rule(uow, admin, "regular_periodic", True, 180)
     kept = add_customer(uow, "Kept Kong")
     duplicate = add_customer(uow, "Kept Kong VIP", tier="vip")

@@ -241,3 +241,21 @@ def test_breached_and_about_to_breach_queries(uow, agent, customer):
     assert [r.id for r in late] == [breached.case_id]
     assert [r.id for r in at_risk] == [soon.case_id]
     assert late[0].sla_state == "breached"
+
+
+def test_a_case_paused_after_its_due_time_stays_in_the_breached_list(uow, agent, customer):
+    """Waiting on the customer stops the clock, but not retroactively: a case put on hold
+    after it was already late is late, in the list as on the case (sla.state)."""
+    late = intake(uow, agent, customer, channel="email", subject="late, then on hold")
+    on_time = intake(uow, agent, customer, channel="email", subject="on hold in time")
+    now = datetime.utcnow()
+    with uow:
+        for case_id, paused in ((late.case_id, now - timedelta(minutes=5)),
+                                (on_time.case_id, now - timedelta(hours=2))):
+            case = uow.session.get(Case, case_id)
+            case.first_response_at = case.created_at
+            case.resolution_due_at = now - timedelta(hours=1)
+            case.status, case.sla_paused_at = "waiting_customer", paused
+        uow.commit()
+    rows = queue.case_queue(uow, agent, scope="team", sla_filter="breached").rows
+    assert [(r.id, r.sla_state) for r in rows] == [(late.case_id, "breached")]
