@@ -10,34 +10,25 @@ the first run schedules real care calls in that database.
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.timing import median_ms  # noqa: E402
+from bench.timing import bench_args, median_ms, page_app, uncached_ms  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", default=os.environ.get("DATABASE_URL"))
-    parser.add_argument("--runs", type=int, default=30)
-    args = parser.parse_args()
-    if args.url:
-        os.environ["DATABASE_URL"] = args.url
+    args = bench_args()
 
     import sqlalchemy as sa
-    from streamlit.testing.v1 import AppTest
 
     from core import callback_rules, callbacks
     from core.auth import _actor
     from core.uow import UnitOfWork
     from db.models import Callback, Case, Customer, Staff
     from db.session import make_engine
-    from ui import keys
 
     engine = make_engine()
     uow = UnitOfWork(engine)
@@ -69,21 +60,8 @@ def main() -> None:
     med, p90 = median_ms(lambda: callbacks.get_callback(uow, actor, first), args.runs)
     print(f"  one callback in full             median {med:6.1f} ms  p90 {p90:6.1f} ms")
 
-    page = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" /
-                                 "callbacks.py"), default_timeout=60)
-    page.session_state[keys.ACTOR] = actor
-    start = time.perf_counter()
-    page.run()
-    cold = (time.perf_counter() - start) * 1000
-    if page.exception:
-        raise SystemExit(f"the page failed: {page.exception[0].value}")
-
-    import streamlit as st
-
-    def run_uncached():
-        st.cache_data.clear()
-        page.run()
-    med, p90 = median_ms(run_uncached, args.runs)
+    page, cold = page_app("callbacks.py", actor)
+    med, p90 = uncached_ms(page, args.runs)
     print(f"  Callbacks page script: cold {cold:,.0f} ms; warm median {med:6.1f} ms  "
           f"p90 {p90:6.1f} ms (target 150 ms)")
 

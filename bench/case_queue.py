@@ -7,33 +7,24 @@ Prints medians over repeated runs; target: queue page script under 150 ms.
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.timing import median_ms  # noqa: E402
+from bench.timing import bench_args, median_ms, page_app, uncached_ms  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", default=os.environ.get("DATABASE_URL"))
-    parser.add_argument("--runs", type=int, default=30)
-    args = parser.parse_args()
-    if args.url:
-        os.environ["DATABASE_URL"] = args.url
+    args = bench_args()
 
     import sqlalchemy as sa
-    from streamlit.testing.v1 import AppTest
 
     from core import queue
     from core.auth import _actor
     from core.uow import UnitOfWork
     from db.models import Case, Staff
     from db.session import make_engine
-    from ui import keys
 
     engine = make_engine()
     with engine.connect() as conn:
@@ -56,18 +47,9 @@ def main() -> None:
                                                   sla_filter="breached"), args.runs)
     print(f"  query team breached        median {med:6.1f} ms  p90 {p90:6.1f} ms")
 
-    page = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "cases.py"),
-                             default_timeout=60)
-    page.session_state[keys.ACTOR] = actor
-    page.run()  # cold: imports, engine, first query
+    page, _cold = page_app("cases.py", actor)
     page.segmented_control(key="cases.scope").set_value("team").run()
-
-    import streamlit as st
-
-    def run_uncached():
-        st.cache_data.clear()
-        page.run()
-    med, p90 = median_ms(run_uncached, args.runs)
+    med, p90 = uncached_ms(page, args.runs)
     print(f"  queue page script (team, no cache)   median {med:6.1f} ms  p90 {p90:6.1f} ms")
     med, p90 = median_ms(page.run, args.runs)
     print(f"  queue page script (team, cached)     median {med:6.1f} ms  p90 {p90:6.1f} ms")

@@ -34,10 +34,17 @@ PERIODIC: dict[CallbackTrigger, tuple[CustomerTier, CallbackPurpose]] = {
     CallbackTrigger.REGULAR_PERIODIC: (CustomerTier.REGULAR, P.REGULAR_CARE),
 }
 CARE_PURPOSES = frozenset(p for _, p in PERIODIC.values())
+CARE_TRIGGER = {purpose: trigger for trigger, (_, purpose) in PERIODIC.items()}
+MAX_ATTEMPTS_DEFAULT = 3
 # the calls that ask whether the case's problem is solved: one of them open for a case is the
 # case's follow-up, whichever event scheduled it (a manual call about the case asks nothing)
 FOLLOW_UPS = frozenset({P.FOLLOW_UP, P.AFTER_SALES_FOLLOW_UP})
 _CHUNK = 500
+
+
+def max_attempts(uow: UnitOfWork) -> int:
+    """Unanswered calls before a callback closes as unreachable (the admin's setting)."""
+    return int(sla.setting(uow.session, "callbacks.max_attempts", MAX_ATTEMPTS_DEFAULT))
 
 
 def rule(uow: UnitOfWork, trigger: CallbackTrigger) -> CallbackRule | None:
@@ -190,25 +197,23 @@ def next_care_call(uow: UnitOfWork, actor: Actor | None, customer_id: int,
                    purpose: CallbackPurpose, now: datetime) -> int | None:
     """A care call just ended (done, unreachable or cancelled): the next one, if the rule for
     the customer's tier is still on."""
-    for trigger, (tier, care) in PERIODIC.items():
-        if care != purpose:
-            continue
-        found = rule(uow, trigger)
-        customer = uow.session.get(Customer, customer_id)
-        if found is None or customer is None or customer.tier != tier:
-            return None
-        # only checks still ahead: one due today or before was the business of the call that
-        # just ended (moved on if it reached the customer); counting it again would put the
-        # next call straight back in today's queue after a wrong number or a cancellation
-        today = sla.to_local(uow.session, now).date()
-        plan_due = uow.session.scalar(sa.select(sa.func.min(MaintenancePlan.next_due_on)).where(
-            MaintenancePlan.customer_id == customer_id, MaintenancePlan.active.is_(True),
-            MaintenancePlan.next_due_on > today)) if purpose == P.VIP_CARE else None
-        due = care_due(customer_id, now, plan_due, found.delay_days, now,
-                       sla.load_calendar(uow.session, now))
-        return _schedule(uow, actor, trigger, customer_id=customer_id, purpose=purpose,
-                         due_at=due, created_at=now)
-    return None
+    trigger = CARE_TRIGGER[purpose]
+    tier = PERIODIC[trigger][0]
+    found = rule(uow, trigger)
+    customer = uow.session.get(Customer, customer_id)
+    if found is None or customer is None or customer.tier != tier:
+        return None
+    # only checks still ahead: one due today or before was the business of the call that
+    # just ended (moved on if it reached the customer); counting it again would put the
+    # next call straight back in today's queue after a wrong number or a cancellation
+    today = sla.to_local(uow.session, now).date()
+    plan_due = uow.session.scalar(sa.select(sa.func.min(MaintenancePlan.next_due_on)).where(
+        MaintenancePlan.customer_id == customer_id, MaintenancePlan.active.is_(True),
+        MaintenancePlan.next_due_on > today)) if purpose == P.VIP_CARE else None
+    due = care_due(customer_id, now, plan_due, found.delay_days, now,
+                   sla.load_calendar(uow.session, now))
+    return _schedule(uow, actor, trigger, customer_id=customer_id, purpose=purpose,
+                     due_at=due, created_at=now)
 
 
 def cancel_open(uow: UnitOfWork, actor: Actor | None, customer_id: int,
@@ -277,7 +282,7 @@ def rules(uow: UnitOfWork, actor: Actor) -> tuple[list[RuleView], int]:
                           *DELAY_DAYS[x.trigger], x.trigger not in PERIODIC,
                           open_counts.get(purposes[x.trigger], 0))
                  for x in r.session.scalars(sa.select(CallbackRule).order_by(CallbackRule.id))]
-        attempts = int(sla.setting(r.session, "callbacks.max_attempts", 3))
+        attempts = max_attempts(r)
     return views, attempts
 
 

@@ -25,8 +25,8 @@ from core.i18n import N_, Term, say
 from core.labels import CALLBACK_STATUS
 from core.permissions import Action, require
 from core.uow import UnitOfWork, expect_version
-from core.vocabulary import (CallbackPurpose, CallbackStatus, CallOutcome, CaseEventKind,
-                             CaseKind, CaseStatus, Channel, CustomerTier)
+from core.vocabulary import (CallbackPurpose, CallbackStatus, CallbackTrigger, CallOutcome,
+                             CaseEventKind, CaseKind, CaseStatus, Channel, CustomerTier)
 from db.models import (CallAttempt, Callback, Case, Complaint, Customer, Staff, SurveyAnswer)
 
 P, O, S = CallbackPurpose, CallOutcome, CallbackStatus
@@ -35,7 +35,6 @@ SURVEYED = frozenset({P.FOLLOW_UP, P.AFTER_SALES_FOLLOW_UP, P.VIP_CARE, P.REGULA
 ASKS_SOLVED = frozenset({P.FOLLOW_UP, P.AFTER_SALES_FOLLOW_UP})
 # what staff may schedule by hand (care calls and after-sales follow-ups come from the rules)
 BY_HAND = (P.MANUAL, P.FOLLOW_UP, P.MARKETING)
-MAX_ATTEMPTS_DEFAULT = 3
 RETRY_DEFAULT_MINUTES = 120      # of opening time before an unanswered call is tried again
 CALL_BACK_WITHIN = timedelta(days=60)
 SCHEDULE_WITHIN = timedelta(days=366)
@@ -102,10 +101,6 @@ def _must_be_open(callback: Callback) -> None:
 
 def _name(uow: UnitOfWork, staff_id: int | None) -> str:
     return uow.session.scalar(sa.select(Staff.display_name).where(Staff.id == staff_id)) or "?"
-
-
-def max_attempts(uow: UnitOfWork) -> int:
-    return int(sla.setting(uow.session, "callbacks.max_attempts", MAX_ATTEMPTS_DEFAULT))
 
 
 # --- the queue ------------------------------------------------------------------------------------
@@ -237,7 +232,7 @@ def get_callback(uow: UnitOfWork, actor: Actor, callback_id: int) -> CallbackDet
             case_status=case.status if case else None,
             case_owner=_name(r, case.owner_id) if case and case.owner_id else None,
             case_escalated=bool(case and case.escalated), created_at=cb.created_at,
-            closed_at=cb.closed_at, max_attempts=max_attempts(r),
+            closed_at=cb.closed_at, max_attempts=callback_rules.max_attempts(r),
             unanswered=_unanswered(r, cb.id), attempts=attempts_of(s, cb.id),
             survey=answers[0] if answers else None,
             care_plans=care_plans.plans_of(s, customer.id) if cb.purpose == P.VIP_CARE else [],
@@ -365,7 +360,7 @@ def log_attempt(uow: UnitOfWork, actor: Actor, callback_id: int, outcome: str,
         uow.flush()
         unanswered = _unanswered(uow, cb.id)
         old_status, old_due = cb.status, cb.due_at
-        if outcome_ == O.NO_ANSWER and unanswered >= max_attempts(uow):
+        if outcome_ == O.NO_ANSWER and unanswered >= callback_rules.max_attempts(uow):
             _close(cb, S.UNREACHABLE, now)
         elif outcome_ == O.NO_ANSWER:
             minutes = int(sla.setting(uow.session, "callbacks.retry_minutes",
@@ -387,20 +382,14 @@ def log_attempt(uow: UnitOfWork, actor: Actor, callback_id: int, outcome: str,
             result = _record_survey(uow, actor, cb, survey, now, result)
         if cb.status != S.OPEN and cb.purpose in callback_rules.CARE_PURPOSES:
             if outcome_ == O.REACHED and cb.purpose == P.VIP_CARE:
+                # the checks falling due before the next care call were this call's business
+                vip = callback_rules.rule(uow, CallbackTrigger.VIP_PERIODIC)
                 care_plans.checks_done(uow, actor, cb.customer_id,
                                        sla.to_local(uow.session, now).date(),
-                                       _care_interval(uow, cb.purpose))
+                                       vip.delay_days if vip else 0)
             callback_rules.next_care_call(uow, actor, cb.customer_id, cb.purpose, now)
         uow.commit()
         return result
-
-
-def _care_interval(uow: UnitOfWork, purpose: CallbackPurpose) -> int:
-    for trigger, (_, p) in callback_rules.PERIODIC.items():
-        if p == purpose:
-            found = callback_rules.rule(uow, trigger)
-            return found.delay_days if found else 0
-    return 0
 
 
 def _close(cb: Callback, status: CallbackStatus, now: datetime) -> None:

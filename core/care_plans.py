@@ -36,6 +36,11 @@ class CarePlanView:
     interval_days: int
     next_due_on: date | None
 
+    def product_name(self, language: str) -> str | None:
+        """The product as the reader's language names it (the English name when there is no
+        Chinese one)."""
+        return self.product_zh if language == "zh_CN" and self.product_zh else self.product
+
 
 def plans_of(session: Session, customer_id: int) -> list[CarePlanView]:
     rows = session.execute(

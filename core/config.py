@@ -1,4 +1,4 @@
-"""Deployment configuration: the cookie-signing secret.
+"""Deployment configuration: the cookie-signing secret, the Team page's refresh interval.
 
 Never a literal in code: CAREDESK_SECRET (or Streamlit secrets, passed in by app.py), or
 else 32 random bytes generated once into a private file in the data directory.
@@ -44,3 +44,17 @@ def _secret_from_file(path: Path) -> str:
     finally:
         tmp.unlink()
     return path.read_text().strip()
+
+
+TEAM_REFRESH_DEFAULT_SECONDS = 30
+
+
+def team_refresh_seconds() -> int:
+    """CAREDESK_TEAM_REFRESH_SECONDS, kept within 2 s .. 1 h (a bad value means the default:
+    a typo must not stop the supervisors' screen)."""
+    try:
+        seconds = int(os.environ.get("CAREDESK_TEAM_REFRESH_SECONDS",
+                                     TEAM_REFRESH_DEFAULT_SECONDS))
+    except ValueError:
+        seconds = TEAM_REFRESH_DEFAULT_SECONDS
+    return min(max(seconds, 2), 3600)

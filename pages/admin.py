@@ -2,23 +2,16 @@
 import streamlit as st
 
 from core import callback_rules
+from core.i18n import N_
 from core.labels import CALLBACK_TRIGGER
 from ui import runtime
-from ui.actions import call, run
+from ui.actions import call, flash, run, show_flash
 from ui.fmt import label
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
 st.title(_("Administration"))
-FLASH = "admin.flash"
-if FLASH in st.session_state:
-    scheduled = st.session_state.pop(FLASH)
-    st.success(_("Saved."))
-    if scheduled is None:
-        st.info(_("The database was busy: the care calls will be scheduled by the next hourly "
-                  "run."))
-    elif scheduled:
-        st.info(_("{n} care calls scheduled.").format(n=sum(scheduled.values())))
+show_flash()
 
 (tab_rules,) = st.tabs([_("Callback rules")])
 with tab_rules:
@@ -43,7 +36,12 @@ with tab_rules:
                 done, scheduled = call(callback_rules.update_rule, rule.trigger, enabled,
                                        int(days), rule.version)
                 if done:
-                    st.session_state[FLASH] = scheduled
+                    flash(N_("Saved."))
+                    if scheduled is None:
+                        flash(N_("The database was busy: the care calls will be scheduled by "
+                                 "the next hourly run."))
+                    elif scheduled:
+                        flash(N_("{n} care calls scheduled."), n=sum(scheduled.values()))
                     st.rerun()
     with st.form("admin.callback_attempts"):
         attempts = st.number_input(
@@ -52,5 +50,5 @@ with tab_rules:
             value=max_attempts, step=1)
         if st.form_submit_button(_("Save")):
             if run(callback_rules.set_max_attempts, int(attempts)):
-                st.session_state[FLASH] = {}
+                flash(N_("Saved."))
                 st.rerun()

@@ -16,7 +16,7 @@ from core.labels import CATEGORY, CHANNEL, PURPOSE, TIER
 from core.permissions import Action, allowed
 from core.satisfaction import GroupBy
 from ui import callback_panel, keys, pickers, runtime
-from ui.actions import call
+from ui.actions import call, flash
 from ui.fmt import label, local, md, stored, when
 
 _ = runtime.gettext()
@@ -74,7 +74,7 @@ def schedule() -> None:
             ok, new_id = call(callbacks.schedule_callback, chosen[0], purpose, due,
                               topic or None, int(case_id) if case_id else None)
             if ok:
-                callback_panel.flash(N_("Callback #{callback_id} scheduled for {due}."),
+                flash(N_("Callback #{callback_id} scheduled for {due}."),
                                      callback_id=new_id, due=when(due))
                 for key in (keys.SCHEDULE_CUSTOMER, keys.SCHEDULE_QUERY):
                     st.session_state.pop(key, None)

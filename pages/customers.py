@@ -3,12 +3,13 @@ import streamlit as st
 
 from core import care_plans, customers
 from core.errors import DomainError
+from core.i18n import N_
 from core.labels import (AFTERSALES_KIND, AFTERSALES_STATUS, CALLBACK_STATUS, ORDER_STATE,
                          PURPOSE, STATUS, TIER)
 from core.permissions import Action, allowed
 from core.vocabulary import CustomerTier
 from ui import pickers, runtime
-from ui.actions import run
+from ui.actions import flash, run, show_flash
 from ui.fmt import label, md, money, when
 
 _ = runtime.gettext()
@@ -32,6 +33,7 @@ except (DomainError, ValueError) as e:
     st.error(e.render(_) if isinstance(e, DomainError) else _("No customer found."))
     st.stop()
 
+show_flash()
 st.subheader(f"#{profile.id}")
 st.text(profile.name)
 c1, c2, c3, c4 = st.columns(4)
@@ -76,18 +78,13 @@ with tab_notes:
         with st.form("customers.note", clear_on_submit=True):
             body = st.text_area(_("New note"), max_chars=5000)
             if st.form_submit_button(_("Add note")):
-                try:
-                    customers.add_note(runtime.uow(), actor, profile.id, body)
-                except DomainError as e:
-                    st.error(e.render(_))
-                else:
+                if run(customers.add_note, profile.id, body):
                     st.rerun()
 with tab_care:
     st.caption(_("A VIP customer's periodic checks of what they bought. The VIP care call "
                  "covers them and is due no later than the earliest check."))
     for plan in profile.care_plans:
-        product = (plan.product_zh if runtime.language() == "zh_CN" and plan.product_zh
-                   else plan.product) or "—"
+        product = plan.product_name(runtime.language()) or "—"
         c1, c2 = st.columns([5, 1])
         c1.text(f"{product} · {plan.description}")
         c1.caption(_("Every {days} days · next check {day}").format(
@@ -123,16 +120,10 @@ with tab_edit:
             consent = st.checkbox(_("Agrees to receive promotions"),
                                   value=profile.marketing_consent)
             if st.form_submit_button(_("Save"), type="primary"):
-                try:
-                    customers.update_customer(
-                        runtime.uow(), actor, profile.id, profile.version, name=name,
-                        phone=phone or None, email=email or None, address=address or None,
-                        city=city or None, tier=tier, marketing_consent=consent)
-                except DomainError as e:
-                    st.error(e.render(_))
-                else:
-                    st.cache_data.clear()
-                    st.success(_("Saved."))
+                if run(customers.update_customer, profile.id, profile.version, name=name,
+                       phone=phone or None, email=email or None, address=address or None,
+                       city=city or None, tier=tier, marketing_consent=consent):
+                    flash(N_("Saved."))
                     st.rerun()
         if allowed(actor.roles, Action.CUSTOMER_MERGE):
             with st.form("customers.merge"):
@@ -141,12 +132,6 @@ with tab_edit:
                 other = st.number_input(_("Duplicate customer number"), min_value=1,
                                         step=1, value=None)
                 if st.form_submit_button(_("Merge")) and other:
-                    try:
-                        customers.merge_customers(runtime.uow(), actor, profile.id,
-                                                  int(other))
-                    except DomainError as e:
-                        st.error(e.render(_))
-                    else:
-                        st.cache_data.clear()
-                        st.success(_("Merged."))
+                    if run(customers.merge_customers, profile.id, int(other)):
+                        flash(N_("Merged."))
                         st.rerun()

@@ -2,14 +2,13 @@
 breach / breached, the cases about to breach and breached, and the escalations waiting. The
 figures refresh by themselves (a fragment re-run every CAREDESK_TEAM_REFRESH_SECONDS, 30 by
 default); a row's link opens the case."""
-import os
 from datetime import timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import auth, team
+from core import auth, config, team
 from core.errors import DomainError
 from core.i18n import N_
 from core.labels import PRIORITY, SLA, STATUS
@@ -20,19 +19,7 @@ from ui.fmt import label, local, time_left
 _ = runtime.gettext()
 runtime.require_actor()
 
-REFRESH_DEFAULT_SECONDS = 30
-
-
-def refresh_seconds() -> int:
-    """How often the figures re-read themselves (an environment setting, for tests too)."""
-    try:
-        seconds = int(os.environ.get("CAREDESK_TEAM_REFRESH_SECONDS", REFRESH_DEFAULT_SECONDS))
-    except ValueError:
-        seconds = REFRESH_DEFAULT_SECONDS
-    return min(max(seconds, 2), 3600)
-
-
-REFRESH = refresh_seconds()
+REFRESH = config.team_refresh_seconds()
 STATES = (SlaState.ON_TRACK, SlaState.AT_RISK, SlaState.BREACHED)
 AT_RISK, BREACHED, ESCALATED = "at_risk", "breached", "escalations"
 LISTS = {AT_RISK: N_("About to breach ({n})"), BREACHED: N_("Breached ({n})"),

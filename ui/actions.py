@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DomainError
-from ui import runtime
+from ui import keys, runtime
+from ui.fmt import md
 
 
 def call(action, *args, **kwargs) -> tuple[bool, object]:
@@ -25,3 +26,15 @@ def call(action, *args, **kwargs) -> tuple[bool, object]:
 def run(action, *args, **kwargs) -> bool:
     """`call` for when only success matters."""
     return call(action, *args, **kwargs)[0]
+
+
+def flash(msgid: str, **params) -> None:
+    """A message for the next run (after st.rerun), shown where the page calls show_flash."""
+    st.session_state.setdefault(keys.FLASH, []).append((msgid, params))
+
+
+def show_flash() -> None:
+    _ = runtime.gettext()
+    for msgid, params in st.session_state.pop(keys.FLASH, []):
+        st.success(_(msgid).format(**{k: md(v) if isinstance(v, str) else v
+                                      for k, v in params.items()}))

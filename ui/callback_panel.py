@@ -15,25 +15,11 @@ from core.labels import CALLBACK_STATUS, OUTCOME, PURPOSE, STATUS, TIER
 from core.permissions import Action, allowed
 from core.vocabulary import CallbackPurpose, CallbackStatus, CallOutcome
 from ui import keys, runtime
-from ui.actions import call, run
+from ui.actions import call, flash, run, show_flash
 from ui.fmt import label, local, md, stored, time_left, when
 
 O = CallOutcome
 SOLVED = {True: N_("Yes"), False: N_("No")}
-
-
-# --- running a service and telling what it did --------------------------------------------------
-
-def flash(msgid: str, **params) -> None:
-    """A message for the next run (after st.rerun), shown with the callback."""
-    st.session_state.setdefault(keys.CALLBACKS_FLASH, []).append((msgid, params))
-
-
-def show_flash() -> None:
-    _ = runtime.gettext()
-    for msgid, params in st.session_state.pop(keys.CALLBACKS_FLASH, []):
-        st.success(_(msgid).format(**{k: md(v) if isinstance(v, str) else v
-                                      for k, v in params.items()}))
 
 
 def _shop_now() -> datetime:
@@ -187,8 +173,7 @@ def _case(d: callbacks.CallbackDetail) -> None:
 def _care_plans(d: callbacks.CallbackDetail) -> None:
     _ = runtime.gettext()
     st.markdown("##### " + _("Care plan checks"))
-    chinese = runtime.language() == "zh_CN"
-    st.dataframe([{_("Product"): (p.product_zh if chinese and p.product_zh else p.product) or "—",
+    st.dataframe([{_("Product"): p.product_name(runtime.language()) or "—",
                    _("What is checked"): p.description,
                    _("Every (days)"): p.interval_days, _("Next check"): p.next_due_on}
                   for p in d.care_plans], hide_index=True, width="stretch")

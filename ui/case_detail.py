@@ -10,7 +10,7 @@ from core.labels import (CALLBACK_STATUS, CATEGORY, CHANNEL, EVENT, KIND, ORDER_
                          OUTCOME, PRIORITY, PURPOSE, SLA, STATUS)
 from core.permissions import Action, allowed
 from ui import complaint_panel, pickers, runtime
-from ui.actions import run
+from ui.actions import flash, run, show_flash
 from ui.fmt import label, md, money, time_left, when
 
 REPLY_KEY = "case.reply_body"
@@ -19,7 +19,7 @@ REPLY_KEY = "case.reply_body"
 def _act(action, *args, success: str, **kwargs) -> bool:
     if not run(action, *args, **kwargs):
         return False
-    st.session_state["case.flash"] = success
+    flash(success)
     return True
 
 
@@ -31,9 +31,7 @@ def show(case_id: int) -> None:
     except DomainError as e:
         st.error(e.render(_))
         return
-    flash = st.session_state.pop("case.flash", None)
-    if flash:
-        st.success(_(flash))
+    show_flash()
 
     st.subheader(f"#{view.id} · {md(view.subject)}")
     cols = st.columns(5)

@@ -3,6 +3,7 @@
 SESSION_KEY = "caredesk.session_key"     # server-side login session id (hash)
 ACTOR = "caredesk.actor"                 # Actor resolved from the database on this run
 LANGUAGE = "caredesk.language"           # before login: the language chosen on the form
+FLASH = "caredesk.flash"                 # [(msgid, params)]: what the last action did
 NOTICE = "caredesk.notice"               # one message to show on the next run (msgid, params)
 
 # streamlit-authenticator's own keys, which we keep in step with our session
@@ -20,7 +21,6 @@ CALLBACKS_SCOPE = "callbacks.scope"              # mine / unclaimed / team
 CALLBACKS_BUCKET = "callbacks.bucket"            # overdue / today / upcoming
 CALLBACKS_TABLE = "callbacks.table"              # + ".<n>": the queue's row selection
 CALLBACKS_TABLE_RESETS = "callbacks.table_resets"  # n above: a new table once a row is opened
-CALLBACKS_FLASH = "callbacks.flash"              # [(msgid, params)] to show with the callback
 CALLBACK_OUTCOME = "callbacks.outcome"           # + ".<id>.<attempts>": the outcome picked
 CALLBACK_ATTEMPT_FORM = "callbacks.attempt"      # + ".<id>.<attempts>": that attempt's form
 CALLBACK_CLAIM = "callbacks.claim"               # + ".<id>": the buttons and forms of one call

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from core import callbacks, cases, sla
+from core import callback_rules, callbacks, cases, sla
 from core.clock import utcnow
 from core.vocabulary import (CallbackPurpose, CallbackStatus, CallOutcome, CaseStatus)
 from db.models import CallAttempt, Callback, Case, SurveyAnswer
@@ -159,7 +159,7 @@ def test_an_agent_works_a_follow_up_from_no_answer_to_not_solved(demo_app, new_c
     case_id, callback_id = follow_up_due_now(demo_app, customer)
     agent = actor_of(demo_app, "agent")
     with demo_app.uow().reader() as r:
-        limit = callbacks.max_attempts(r)
+        limit = callback_rules.max_attempts(r)
 
     page = new_context(viewport=WIDE).new_page()
     login_and_open(page, demo_app, "agent", "/callbacks")

@@ -35,3 +35,14 @@ def test_configured_secret_wins_and_must_be_long(tmp_path, monkeypatch):
     with pytest.raises(ValidationError):
         config.cookie_secret()
     assert config.cookie_secret("x" * 32) == "x" * 32
+
+
+@pytest.mark.parametrize("value,seconds", [(None, 30), ("3", 3), ("0", 2), ("99999", 3600),
+                                           ("soon", 30)])
+def test_team_refresh_interval_stays_within_bounds(monkeypatch, value, seconds):
+    from core.config import team_refresh_seconds
+    if value is None:
+        monkeypatch.delenv("CAREDESK_TEAM_REFRESH_SECONDS", raising=False)
+    else:
+        monkeypatch.setenv("CAREDESK_TEAM_REFRESH_SECONDS", value)
+    assert team_refresh_seconds() == seconds
