@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import object_session
 
 from core import audit, callback_rules, callback_views, complaints, messages, sla, validate
 from core.actor import Actor
@@ -153,6 +154,8 @@ def open_case(uow: UnitOfWork, actor: Actor, *, customer_id: int, channel: str, 
 def _first_response(case: Case, now: datetime) -> None:
     if case.first_response_at is None:
         case.first_response_at = now
+        case.first_response_minutes = sla.business_minutes(object_session(case),
+                                                           case.created_at, now)
         case.first_response_breached = bool(case.first_response_due_at
                                             and now > case.first_response_due_at)
 
@@ -305,6 +308,7 @@ def _set_status(uow: UnitOfWork, case: Case, actor: Actor, target: CaseStatus,
         sla.pause(case, now)
     if target == S.RESOLVED:
         case.resolved_at = now
+        case.resolution_minutes = sla.business_minutes(uow.session, case.created_at, now)
         case.resolution_breached = bool(case.resolution_due_at and now > case.resolution_due_at)
         callback_rules.on_case_resolved(uow, actor, case, now)
     elif target == S.CLOSED:
@@ -312,6 +316,7 @@ def _set_status(uow: UnitOfWork, case: Case, actor: Actor, target: CaseStatus,
     elif old in (S.RESOLVED, S.CLOSED):  # reopened: a new resolution is owed
         case.reopen_count += 1
         case.resolved_at = case.closed_at = None
+        case.resolution_minutes = None
         case.first_contact_resolution = False
     case.status = target
     _event(uow, case, CaseEventKind.STATUS_CHANGE, actor, note, old=old.value,

@@ -137,6 +137,12 @@ def business_days_later(session: Session, start: datetime, days: int) -> datetim
     return load_calendar(session, start).add_days(start, days)
 
 
+def business_minutes(session: Session, start: datetime, end: datetime) -> int:
+    """Whole minutes of opening time from start to end: what reports measure response and
+    resolution times in (time waiting on the customer included, as the customer lived it)."""
+    return int(load_calendar(session, end).between(start, end) // 60)
+
+
 @lru_cache(maxsize=32)
 def _public_holidays(country: str, year: int) -> tuple[frozenset[date], frozenset[date]]:
     try:

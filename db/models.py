@@ -296,8 +296,15 @@ class Case(Versioned, Base):
     reopen_count: Mapped[int] = mapped_column(default=0)
     # timestamps every report reads
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the shop's local date of created_at (db.rollups fills it on insert): the day a report
+    # counts the case on, without time-zone arithmetic in SQL
+    created_day: Mapped[date]
     first_response_at: Mapped[Optional[datetime]]
     resolved_at: Mapped[Optional[datetime]]
+    # opening-hours minutes from creation, kept with the time they measure (core.sla), so
+    # medians and percentiles in business hours are a sort in SQL
+    first_response_minutes: Mapped[Optional[int]]
+    resolution_minutes: Mapped[Optional[int]]
     closed_at: Mapped[Optional[datetime]]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # the SLA that applied, frozen at intake so a later policy edit does not rewrite history
@@ -308,6 +315,29 @@ class Case(Versioned, Base):
     sla_paused_seconds: Mapped[int] = mapped_column(default=0)
     first_response_breached: Mapped[bool] = mapped_column(default=False)
     resolution_breached: Mapped[bool] = mapped_column(default=False)
+
+
+class CaseDaily(Base):
+    """Cases per shop day x channel x kind x category, with the counts the dashboards add up.
+    Kept equal to the cases by database triggers (db.rollups), whatever writes the case."""
+    __tablename__ = "case_daily"
+    day: Mapped[date] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(Vocab(Channel), primary_key=True)
+    kind: Mapped[CaseKind] = mapped_column(Vocab(CaseKind), primary_key=True)
+    category: Mapped[CaseCategory] = mapped_column(Vocab(CaseCategory), primary_key=True)
+    created: Mapped[int] = mapped_column(default=0, server_default="0")
+    responded: Mapped[int] = mapped_column(default=0, server_default="0")
+    response_targeted: Mapped[int] = mapped_column(default=0, server_default="0")
+    response_met: Mapped[int] = mapped_column(default=0, server_default="0")
+    resolved: Mapped[int] = mapped_column(default=0, server_default="0")
+    resolution_targeted: Mapped[int] = mapped_column(default=0, server_default="0")
+    resolution_met: Mapped[int] = mapped_column(default=0, server_default="0")
+    first_contact_resolved: Mapped[int] = mapped_column(default=0, server_default="0")
+    reopened: Mapped[int] = mapped_column(default=0, server_default="0")
+    escalated: Mapped[int] = mapped_column(default=0, server_default="0")
+    response_minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    resolution_minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0,
+                                                    server_default="0")
 
 
 class CaseEvent(Base):
@@ -643,3 +673,7 @@ class AuditEntry(Base):
     entity_id: Mapped[Optional[str]] = mapped_column(sa.String(40))
     old: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     new: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+
+
+# the rollup's triggers and the case's shop day ride on these models
+from db import rollups as _rollups  # noqa: E402,F401

@@ -38,7 +38,7 @@ from core.vocabulary import (
     ComplaintSeverity, CustomerTier, DecisionStatus, Department, GoodsCondition, JobStatus,
     Language, OrderState, Priority, RefundStatus, ReportReview, Role, RootCause, ServiceMode,
 )
-from db import models as m
+from db import models as m, rollups
 
 Progress = Callable[[float, str], None]
 
@@ -1024,6 +1024,11 @@ class _Seed:
             answer=answer, next_step=next_step, required_skill=skill,
             first_contact_resolution=fcr, escalated=escalated,
             reopen_count=reopened.astype(np.int64), created_at=created,
+            created_day=(created + LOCAL_OFFSET) // DAY,
+            first_response_minutes=np.where(fr_at == NULL, NULL,
+                                            (cal.b(fr_at) - cal.b(created)) // 60),
+            resolution_minutes=np.where(resolved == NULL, NULL,
+                                        (cal.b(resolved) - cal.b(created)) // 60),
             first_response_at=fr_at, resolved_at=resolved, closed_at=closed,
             updated_at=updated, sla_policy_id=np.where(has_sla, sla_id[pj], NULL),
             first_response_due_at=np.where(has_sla, fr_due, NULL),
@@ -1033,7 +1038,14 @@ class _Seed:
         self.case_texts = (question, answer)
         self.w.write(m.OrderLine.__table__, len(self.line_id), refunded_cents=0,
                      **self._line_cols)
+        # the rollup is recomputed once after the bulk load instead of a trigger per row
+        # (all in the seed's one transaction: a failed seed leaves both as they were)
+        dialect = "postgresql" if self.w.pg else "sqlite"
+        for stmt in rollups.drop_statements(dialect):
+            self.w.executemany(stmt, None)
         self.w.write(m.Case.__table__, len(self.case_id), **self.w_cases)
+        for stmt in rollups.rebuild_statements() + rollups.create_statements(dialect):
+            self.w.executemany(stmt, None)
         self.case_events()
 
     def case_events(self) -> None:
