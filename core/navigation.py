@@ -43,6 +43,8 @@ SCREENS: tuple[Screen, ...] = (
     Screen("analytics", N_("Analytics"), ":material/bar_chart:", INSIGHT,
            Action.ANALYTICS_VIEW),
     Screen("reports", N_("Reports"), ":material/summarize:", INSIGHT, Action.REPORTS_VIEW),
+    Screen("staffing", N_("Staffing planner"), ":material/groups:", INSIGHT,
+           Action.ANALYTICS_VIEW),
     Screen("admin", N_("Administration"), ":material/admin_panel_settings:", SYSTEM,
            Action.STAFF_MANAGE),
     Screen("audit", N_("Audit log"), ":material/history:", SYSTEM, Action.AUDIT_VIEW),

@@ -1,4 +1,5 @@
-"""The daily case rollup (case_daily) and what keeps it equal to the cases.
+"""The daily case rollups (case_daily, case_minutes_daily) and what keeps them equal to the
+cases.
 
 Triggers in the database, not ORM events: every writer (a service, the seed's bulk load, a
 migration, an admin's SQL) moves the counts, and the update happens in the writer's own
@@ -47,6 +48,36 @@ WATCHED = ("created_day", "channel", "kind", "category", "first_response_at",
            "reopen_count", "escalated", "first_response_minutes", "resolution_minutes")
 
 
+# case_minutes_daily: opening minutes rounded down to a bucket whose width grows with the
+# time (1 min under an hour, 5 min under 10 h, 30 min under 45 h, then a 9-hour shop day):
+# percentiles read from it are exact to that resolution (under 3 % of the value)
+BUCKET = ("CASE WHEN {m} < 60 THEN {m} WHEN {m} < 600 THEN {m} - {m} % 5 "
+          "WHEN {m} < 2700 THEN {m} - {m} % 30 ELSE {m} - {m} % 540 END")
+DURATIONS = {"first_response": "first_response_minutes", "resolution": "resolution_minutes"}
+
+
+def bucket(minutes: int) -> int:
+    """BUCKET in Python (for tests and for reading)."""
+    for upper, width in ((60, 1), (600, 5), (2700, 30)):
+        if minutes < upper:
+            return minutes - minutes % width
+    return minutes - minutes % 540
+
+
+def _minutes(row: str, sign: str) -> list[str]:
+    """Per measure, one UPSERT moving the row's bucket by one (when it has a duration)."""
+    out = []
+    for measure, column in DURATIONS.items():
+        value = f"{row}.{column}"
+        out.append(
+            f"INSERT INTO case_minutes_daily (day, channel, measure, minutes, cases) "
+            f"SELECT {row}.created_day, {row}.channel, '{measure}', "
+            f"{BUCKET.format(m=value)}, {sign}1 WHERE {value} IS NOT NULL "
+            f"ON CONFLICT (day, channel, measure, minutes) DO UPDATE "
+            f"SET cases = case_minutes_daily.cases + excluded.cases")
+    return out
+
+
 def _apply(row: str, sign: str) -> str:
     """One UPSERT adding (sign '+') or taking away (sign '-') a row's contribution."""
     names = ", ".join(KEYS + tuple(MEASURES))
@@ -57,15 +88,21 @@ def _apply(row: str, sign: str) -> str:
             f"ON CONFLICT ({', '.join(KEYS)}) DO UPDATE SET {updates}")
 
 
+def _body(*parts: tuple[str, str]) -> str:
+    """The statements that take away ('-') or add ('+') rows, each ended by ';'."""
+    return " ".join(f"{stmt};" for row, sign in parts
+                    for stmt in [_apply(row, sign)] + _minutes(row, sign))
+
+
 def _sqlite() -> list[str]:
     watched = ", ".join(WATCHED)
     return [
         f"CREATE TRIGGER case_daily_insert AFTER INSERT ON service_case "
-        f"BEGIN {_apply('NEW', '+')}; END",
+        f"BEGIN {_body(('NEW', '+'))} END",
         f"CREATE TRIGGER case_daily_update AFTER UPDATE OF {watched} ON service_case "
-        f"BEGIN {_apply('OLD', '-')}; {_apply('NEW', '+')}; END",
+        f"BEGIN {_body(('OLD', '-'), ('NEW', '+'))} END",
         f"CREATE TRIGGER case_daily_delete AFTER DELETE ON service_case "
-        f"BEGIN {_apply('OLD', '-')}; END",
+        f"BEGIN {_body(('OLD', '-'))} END",
     ]
 
 
@@ -74,8 +111,8 @@ def _postgres() -> list[str]:
     return [
         f"""CREATE OR REPLACE FUNCTION case_daily_apply() RETURNS trigger AS $$
         BEGIN
-          IF TG_OP IN ('UPDATE', 'DELETE') THEN {_apply('OLD', '-')}; END IF;
-          IF TG_OP IN ('UPDATE', 'INSERT') THEN {_apply('NEW', '+')}; END IF;
+          IF TG_OP IN ('UPDATE', 'DELETE') THEN {_body(('OLD', '-'))} END IF;
+          IF TG_OP IN ('UPDATE', 'INSERT') THEN {_body(('NEW', '+'))} END IF;
           RETURN NULL;
         END; $$ LANGUAGE plpgsql""",
         "CREATE TRIGGER case_daily_insert_delete AFTER INSERT OR DELETE ON service_case "
@@ -106,10 +143,24 @@ def recompute_query(where: str = "") -> str:
     return (f"SELECT {keys}, {measures} FROM service_case {where} GROUP BY {keys}")
 
 
+def recompute_minutes_query() -> str:
+    """case_minutes_daily computed from the cases."""
+    parts = []
+    for measure, column in DURATIONS.items():
+        b = BUCKET.format(m=f"service_case.{column}")
+        parts.append(f"SELECT created_day AS day, channel, '{measure}' AS measure, {b} AS minutes, "
+                     f"COUNT(*) AS cases FROM service_case WHERE {column} IS NOT NULL "
+                     f"GROUP BY created_day, channel, {b}")
+    return " UNION ALL ".join(parts)
+
+
 def rebuild_statements() -> list[str]:
-    """Replace the rollup by a recomputation: one pass over the cases, for a bulk load."""
+    """Replace the rollups by a recomputation: one pass over the cases, for a bulk load."""
     names = ", ".join(KEYS + tuple(MEASURES))
-    return ["DELETE FROM case_daily", f"INSERT INTO case_daily ({names}) {recompute_query()}"]
+    return ["DELETE FROM case_daily", f"INSERT INTO case_daily ({names}) {recompute_query()}",
+            "DELETE FROM case_minutes_daily",
+            "INSERT INTO case_minutes_daily (day, channel, measure, minutes, cases) "
+            f"{recompute_minutes_query()}"]
 
 
 @event.listens_for(Base.metadata, "after_create")

@@ -39,3 +39,35 @@ RESULTS_BY = "callbacks.results.by"
 TEAM_REFRESH = "team.refresh"                    # the "Refresh now" button
 TEAM_LIST = "team.list"                          # which cases: at_risk / breached / escalations
 TEAM_TABLE = "team.table"                        # + ".<list>": agents / at_risk / breached / ...
+
+# the Staffing planner (pages/staffing.py)
+STAFFING_FORM = "staffing.form"                  # weeks, shrinkage, handling times
+STAFFING_WEEKS = "staffing.weeks"
+STAFFING_SHRINKAGE = "staffing.shrinkage"
+STAFFING_AHT = "staffing.aht"                    # + ".<channel>": seconds
+STAFFING_WEEKDAY = "staffing.weekday"            # the day the chart and table show
+STAFFING_TABLE = "staffing.table"
+STAFFING_DOWNLOAD = "staffing.download"
+
+# the Analytics page (pages/analytics.py, ui/analytics_*.py); the filters are shared with
+# any page that calls ui.analytics_filters.sidebar_filters, and outlive a page switch
+ANALYTICS_PRESET = "analytics.preset"            # a core.analytics.PRESETS value or "custom"
+ANALYTICS_RANGE = "analytics.range"              # (first day, last day) of a custom period
+ANALYTICS_CHANNELS = "analytics.channels"        # the dimension filters: codes or ids
+ANALYTICS_KINDS = "analytics.kinds"
+ANALYTICS_CATEGORIES = "analytics.categories"
+ANALYTICS_STORES = "analytics.stores"
+ANALYTICS_PRODUCT_CATEGORIES = "analytics.product_categories"
+ANALYTICS_AGENTS = "analytics.agents"
+ANALYTICS_TIERS = "analytics.tiers"
+ANALYTICS_REFRESH = "analytics.refresh"          # the "Refresh data" button
+ANALYTICS_CLEAR = "analytics.clear"              # the "Clear filters" button
+ANALYTICS_SECTION = "analytics.section"          # overview / service / satisfaction / ...
+ANALYTICS_GRAIN = "analytics.grain"              # auto / day / week / month
+ANALYTICS_SPLIT = "analytics.split"              # the volume chart's colours: channel / kind
+ANALYTICS_SLA_BY = "analytics.sla_by"            # Service levels: channel / category / agent ...
+ANALYTICS_SLA_CHART = "analytics.sla_chart"      # + ".<by>": its bar selection (click-to-filter)
+ANALYTICS_SATISFACTION_BY = "analytics.satisfaction_by"
+ANALYTICS_COMPLAINTS_BY = "analytics.complaints_by"  # product / store / department
+ANALYTICS_TABLE = "analytics.table"              # + ".<name>": a section's table
+ANALYTICS_DOWNLOAD = "analytics.download"        # + ".<name>.csv" / ".<name>.xlsx"

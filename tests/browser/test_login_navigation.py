@@ -98,8 +98,9 @@ ROLE_PAGES = {
     "technician": ["Home", "Products", "My jobs", "My account"],
     "supervisor": ["Home", "Intake", "Cases", "Customers", "Products", "Callbacks", "After-sales",
                    "Complaint review", "After-sales approval", "Team", "Analytics",
-                   "Reports", "Audit log", "My account"],
-    "analyst": ["Home", "Customers", "Products", "Analytics", "Reports", "My account"],
+                   "Reports", "Staffing planner", "Audit log", "My account"],
+    "analyst": ["Home", "Customers", "Products", "Analytics", "Reports", "Staffing planner",
+                "My account"],
     "admin": ["Home", "Administration", "Audit log", "My account"],
 }
 

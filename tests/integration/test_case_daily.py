@@ -30,6 +30,23 @@ def recomputed(engine) -> dict:
     return {_key(r[:4]): tuple(int(v) for v in r[4:]) for r in rows}
 
 
+def minutes(engine) -> dict:
+    with engine.connect() as c:
+        rows = c.execute(sa.text("SELECT day, channel, measure, minutes, cases "
+                                 "FROM case_minutes_daily WHERE cases <> 0")).all()
+    return {_key(r[:4]): r[4] for r in rows}
+
+
+def minutes_recomputed(engine) -> dict:
+    with engine.connect() as c:
+        rows = c.execute(sa.text(rollups.recompute_minutes_query())).all()
+    return {_key(r[:4]): r[4] for r in rows}
+
+
+def same(engine) -> bool:
+    return rollup(engine) == recomputed(engine) and minutes(engine) == minutes_recomputed(engine)
+
+
 def _key(k) -> tuple:
     day = k[0] if isinstance(k[0], date) else date.fromisoformat(k[0])
     return (day,) + tuple(k[1:])
@@ -63,7 +80,7 @@ def test_the_services_keep_the_rollup_equal_to_the_cases(uow, engine, agent, cus
     first = intake(uow, agent, customer)
     on_the_spot = intake(uow, agent, customer, channel=Channel.CHAT, answer="Here it is",
                          resolved_now=True, next_step=None)
-    assert rollup(engine) == recomputed(engine)
+    assert same(engine)
     totals = {m: sum(v[i] for v in rollup(engine).values()) for i, m in enumerate(MEASURES)}
     assert totals["created"] == 2 and totals["resolved"] == 1
     assert totals["first_contact_resolved"] == 1 and totals["responded"] == 1
@@ -77,7 +94,7 @@ def test_the_services_keep_the_rollup_equal_to_the_cases(uow, engine, agent, cus
     with uow.reader() as r:
         version = r.session.get(Case, on_the_spot).version
     cases.reopen(uow, agent, on_the_spot, version, "Customer says it broke again")
-    assert rollup(engine) == recomputed(engine)
+    assert same(engine)
     totals = {m: sum(v[i] for v in rollup(engine).values()) for i, m in enumerate(MEASURES)}
     assert totals["resolved"] == 1 and totals["reopened"] == 1
     assert totals["first_contact_resolved"] == 0
@@ -91,19 +108,24 @@ def test_raw_updates_and_deletes_move_the_rollup_too(uow, engine, agent, custome
             created_day=date(2026, 1, 5), channel=Channel.EMAIL, escalated=True,
             first_response_at=datetime(2026, 1, 5, 3), first_response_minutes=42))
         c.execute(sa.delete(Case).where(Case.id == ids[1]))
-    assert rollup(engine) == recomputed(engine)
+    assert same(engine)
     moved = rollup(engine)[(date(2026, 1, 5), "email", "inquiry", "delivery")]
     assert dict(zip(MEASURES, moved))["response_minutes"] == 42
+    assert minutes(engine)[(date(2026, 1, 5), "email", "first_response", 42)] == 1
+    with engine.begin() as c:  # 607 opening minutes fall in the 30-minute bucket from 600
+        c.execute(sa.update(Case).where(Case.id == ids[0]).values(first_response_minutes=607))
+    assert same(engine)
+    assert minutes(engine)[(date(2026, 1, 5), "email", "first_response", 600)] == 1
     # an update of a column the rollup does not read changes nothing (and takes no lock)
-    before = rollup(engine)
+    before = rollup(engine), minutes(engine)
     with engine.begin() as c:
         c.execute(sa.update(Case).where(Case.id == ids[2]).values(subject="Renamed"))
-    assert rollup(engine) == before
+    assert (rollup(engine), minutes(engine)) == before
 
 
 def test_a_rolled_back_intake_leaves_the_rollup_as_it_was(uow, engine, agent, customer):
     intake(uow, agent, customer)
-    before = rollup(engine)
+    before = rollup(engine), minutes(engine)
     with pytest.raises(RuntimeError):
         with uow:
             uow.session.add(Case(kind=CaseKind.INQUIRY, channel=Channel.WEB,
@@ -111,7 +133,7 @@ def test_a_rolled_back_intake_leaves_the_rollup_as_it_was(uow, engine, agent, cu
                                  subject="x"))
             uow.flush()
             raise RuntimeError("the rest of the service failed")
-    assert rollup(engine) == before
+    assert (rollup(engine), minutes(engine)) == before
 
 
 def test_a_case_gets_the_shops_day_not_the_utc_day(uow, agent, customer):
@@ -127,7 +149,7 @@ def test_a_case_gets_the_shops_day_not_the_utc_day(uow, agent, customer):
 
 def test_after_the_seeds_bulk_load_the_rollup_is_the_recomputation(engine):
     seed_demo(engine, "small", staff_password="Seed-pass-2026")
-    assert rollup(engine) == recomputed(engine)
+    assert same(engine)
     assert sum(v[0] for v in rollup(engine).values()) == 3_000
     with engine.connect() as c:
         assert c.scalar(sa.select(sa.func.count()).select_from(CaseDaily)) > 100
@@ -135,5 +157,14 @@ def test_after_the_seeds_bulk_load_the_rollup_is_the_recomputation(engine):
     with engine.begin() as c:
         c.execute(sa.update(Case).values(created_day=date(2030, 1, 1))
                   .where(Case.id == sa.select(sa.func.max(Case.id)).scalar_subquery()))
-    assert rollup(engine) == recomputed(engine)
+    assert same(engine)
     assert sum(v[0] for k, v in rollup(engine).items() if k[0] == date(2030, 1, 1)) == 1
+
+
+@pytest.mark.parametrize("value, expected", [(0, 0), (59, 59), (60, 60), (64, 60), (599, 595),
+                                             (600, 600), (629, 600), (2699, 2670),
+                                             (2700, 2700), (3239, 2700), (3240, 3240)])
+def test_the_duration_buckets(engine, value, expected):
+    assert rollups.bucket(value) == expected
+    with engine.connect() as c:  # and the database's own arithmetic agrees
+        assert c.scalar(sa.text(f"SELECT {rollups.BUCKET.format(m=str(value))}")) == expected

@@ -33,9 +33,9 @@ EXPECTED_SCREENS = {
                  "account"],
     Role.TECHNICIAN: ["products", "jobs", "account"],
     Role.SUPERVISOR: ["intake", "cases", "customers", "products", "callbacks", "aftersales",
-                      "complaints", "approvals", "team", "analytics", "reports", "audit",
-                      "account"],
-    Role.ANALYST: ["customers", "products", "analytics", "reports", "account"],
+                      "complaints", "approvals", "team", "analytics", "reports", "staffing",
+                      "audit", "account"],
+    Role.ANALYST: ["customers", "products", "analytics", "reports", "staffing", "account"],
     Role.ADMIN: ["admin", "audit", "account"],
 }
 

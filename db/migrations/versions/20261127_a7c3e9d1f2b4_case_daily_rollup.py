@@ -1,4 +1,4 @@
-"""analytics: the case's shop day and business-hours durations, and the daily case rollup
+"""analytics: the case's shop day and business-hours durations, and the daily case rollups
 kept by triggers
 
 Revision ID: a7c3e9d1f2b4
@@ -90,6 +90,16 @@ def upgrade() -> None:
                     server_default='0', nullable=False) for name in rollups.MEASURES],
         sa.PrimaryKeyConstraint('day', 'channel', 'kind', 'category', name='pk_case_daily'),
     )
+    op.create_table(
+        'case_minutes_daily',
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('channel', _vocab(Channel), nullable=False),
+        sa.Column('measure', sa.String(length=20), nullable=False),
+        sa.Column('minutes', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('cases', sa.Integer(), server_default='0', nullable=False),
+        sa.PrimaryKeyConstraint('day', 'channel', 'measure', 'minutes',
+                                name='pk_case_minutes_daily'),
+    )
     for stmt in rollups.rebuild_statements():
         op.execute(stmt)
     for stmt in rollups.create_statements(bind.dialect.name):
@@ -100,6 +110,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     for stmt in rollups.drop_statements(bind.dialect.name):
         op.execute(stmt)
+    op.drop_table('case_minutes_daily')
     op.drop_table('case_daily')
     with op.batch_alter_table('service_case', schema=None) as batch_op:
         batch_op.drop_column('resolution_minutes')
