@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
+import sqlalchemy.orm
 
 from core import analytics, formats, sla
 from core.actor import Actor
@@ -254,22 +255,26 @@ def after_sales_by_product(uow: UnitOfWork, actor: Actor, f: Filters,
 
         def kind_count(kind):
             return sa.func.sum(sa.case((AfterSalesRequest.kind == kind, 1), else_=0))
-        requests = (sa.select(OrderLine.product_id.label("pid"),
-                              sa.func.count().label("requests"),
+        # driven from the period's requests (a join let SQLite walk every order line of the
+        # chain in product order: 109 ms instead of 2 ms)
+        line = sa.orm.aliased(OrderLine)
+        pid = (sa.select(line.product_id).where(line.id == AfterSalesRequest.order_line_id)
+               .scalar_subquery())
+        requests = (sa.select(pid.label("pid"), sa.func.count().label("requests"),
                               kind_count(AfterSalesKind.RETURN).label("returns"),
                               kind_count(AfterSalesKind.EXCHANGE).label("exchanges"),
                               kind_count(AfterSalesKind.REPAIR).label("repairs"))
                     .select_from(AfterSalesRequest)
-                    .join(OrderLine, OrderLine.id == AfterSalesRequest.order_line_id)
                     .where(AfterSalesRequest.created_at >= start,
                            AfterSalesRequest.created_at < end)
-                    .group_by(OrderLine.product_id))
+                    .group_by(sa.literal_column("pid")))
         if f.product_categories:
-            requests = requests.where(OrderLine.product_id.in_(
+            requests = requests.where(pid.in_(
                 sa.select(Product.id).where(Product.category.in_(f.product_categories))))
         if f.store_ids:
-            requests = requests.join(Order, Order.id == OrderLine.order_id).where(
-                Order.store_id.in_(f.store_ids))
+            requests = requests.where(AfterSalesRequest.order_line_id.in_(
+                sa.select(OrderLine.id).join(Order, Order.id == OrderLine.order_id)
+                .where(Order.store_id.in_(f.store_ids))))
         req = s.execute(requests.order_by(sa.desc("requests")).limit(limit)).all()
         ids = [row.pid for row in req]
         if not ids:
@@ -280,12 +285,14 @@ def after_sales_by_product(uow: UnitOfWork, actor: Actor, f: Filters,
         sold = dict(s.execute(
             sa.select(OrderLine.product_id, sa.func.sum(OrderLine.quantity))
             .join(Order, Order.id == OrderLine.order_id)
-            .where(OrderLine.product_id.in_(ids), Order.ordered_at >= start,
-                   Order.ordered_at < end).group_by(OrderLine.product_id)).all())
+            # the period's orders first: by product SQLite read every line ever sold
+            .where(analytics.unindexed(OrderLine.product_id).in_(ids),
+                   Order.ordered_at >= start, Order.ordered_at < end)
+            .group_by(OrderLine.product_id)).all())
         refunds = dict(s.execute(
             sa.select(OrderLine.product_id, sa.func.sum(Refund.amount_cents))
             .join(OrderLine, OrderLine.id == Refund.order_line_id)
-            .where(OrderLine.product_id.in_(ids),
+            .where(analytics.unindexed(OrderLine.product_id).in_(ids),
                    Refund.status.in_((RefundStatus.APPROVED, RefundStatus.PAID)),
                    Refund.created_at >= start, Refund.created_at < end)
             .group_by(OrderLine.product_id)).all())
@@ -296,7 +303,8 @@ def after_sales_by_product(uow: UnitOfWork, actor: Actor, f: Filters,
             .select_from(ServiceReport).join(ServiceJob, ServiceJob.id == ServiceReport.job_id)
             .join(AfterSalesRequest, AfterSalesRequest.id == ServiceJob.request_id)
             .join(OrderLine, OrderLine.id == AfterSalesRequest.order_line_id)
-            .where(OrderLine.product_id.in_(ids), ServiceReport.submitted_at >= start,
+            .where(analytics.unindexed(OrderLine.product_id).in_(ids),
+                   ServiceReport.submitted_at >= start,
                    ServiceReport.submitted_at < end)
             .group_by(OrderLine.product_id))}
     rows = []
