@@ -131,7 +131,8 @@ def _epoch_hours(s, column):
     """Whole hours since 1970 of a stored time, in SQL on both databases."""
     if s.get_bind().dialect.name == "postgresql":
         return sa.func.extract("epoch", column) / 3600
-    return (sa.func.julianday(column) - 2440587.5) * 24
+    # integer seconds: julianday's fractions put 16:00:00 a hair before the hour
+    return sa.cast(sa.func.strftime("%s", column), sa.Integer) / 3600
 
 
 def reach(uow: UnitOfWork, actor: Actor, f: Filters) -> dict:
@@ -219,22 +220,30 @@ def complaint_examples(uow: UnitOfWork, actor: Actor, f: Filters, root_cause: st
     require(actor, Action.ANALYTICS_VIEW)
     f = checked(f)
     with uow.reader() as r:
+        # the customer's name is read only to be masked out of the subject
         query = (_complaints(r.session, f, Case.id, Case.created_day, Product.name,
-                             Case.subject)
+                             Case.subject, Customer.name)
                  .outerjoin(Product, Product.id == Case.product_id)
+                 .join(Customer, Customer.id == Case.customer_id)
                  .where(Complaint.root_cause.is_(None) if root_cause is None
                         else Complaint.root_cause == root_cause)
                  .order_by(Case.created_at.desc()).limit(max(1, min(int(limit), 20))))
         rows = r.session.execute(query).all()
-    frame = _frame(rows, ["case_id", "day", "product", "subject"])
-    frame["subject"] = frame["subject"].map(mask_personal)
-    return frame
+    return pd.DataFrame([(cid, day, product, mask_personal(subject, names=(customer,)))
+                         for cid, day, product, subject, customer in rows],
+                        columns=["case_id", "day", "product", "subject"])
 
 
-def mask_personal(text: str | None) -> str | None:
-    """E-mail addresses and runs of 6+ digits (phones, ids) replaced by ***."""
+def mask_personal(text: str | None, names: tuple[str, ...] = ()) -> str | None:
+    """The customer's name (whole, and each part of two letters or more), e-mail addresses
+    and runs of 6+ digits (phones, ids) replaced by ***."""
     if text is None:
         return None
+    for name in names:
+        for part in sorted({name, *re.split(r"[\s()（）]+", name or "")}, key=len,
+                           reverse=True):
+            if len(part) >= 2:
+                text = re.sub(re.escape(part), "***", text, flags=re.IGNORECASE)
     text = re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", "***", text)
     return re.sub(r"\+?\d[\d\s-]{4,}\d", "***", text)
 
@@ -282,31 +291,38 @@ def after_sales_by_product(uow: UnitOfWork, actor: Actor, f: Filters,
         names = {pid: (sku, name, cat) for pid, sku, name, cat in s.execute(
             sa.select(Product.id, Product.sku, Product.name, Product.category)
             .where(Product.id.in_(ids)))}
-        sold = dict(s.execute(
+        of_products = analytics.unindexed(OrderLine.product_id).in_(ids)
+
+        def in_stores(query):
+            """Sales, refunds and costs of the chosen stores only, like the requests."""
+            if not f.store_ids:
+                return query
+            return query.where(OrderLine.order_id.in_(
+                sa.select(Order.id).where(Order.store_id.in_(f.store_ids))))
+        sold = dict(s.execute(in_stores(
             sa.select(OrderLine.product_id, sa.func.sum(OrderLine.quantity))
             .join(Order, Order.id == OrderLine.order_id)
             # the period's orders first: by product SQLite read every line ever sold
-            .where(analytics.unindexed(OrderLine.product_id).in_(ids),
-                   Order.ordered_at >= start, Order.ordered_at < end)
-            .group_by(OrderLine.product_id)).all())
-        refunds = dict(s.execute(
+            .where(of_products, Order.ordered_at >= start, Order.ordered_at < end)
+            .group_by(OrderLine.product_id))).all())
+        refunds = dict(s.execute(in_stores(
             sa.select(OrderLine.product_id, sa.func.sum(Refund.amount_cents))
             .join(OrderLine, OrderLine.id == Refund.order_line_id)
-            .where(analytics.unindexed(OrderLine.product_id).in_(ids),
-                   Refund.status.in_((RefundStatus.APPROVED, RefundStatus.PAID)),
+            .where(of_products, Refund.status.in_((RefundStatus.APPROVED, RefundStatus.PAID)),
                    Refund.created_at >= start, Refund.created_at < end)
-            .group_by(OrderLine.product_id)).all())
+            .group_by(OrderLine.product_id))).all())
         costs = {pid: (parts, labour, transport) for pid, parts, labour, transport in s.execute(
-            sa.select(OrderLine.product_id, sa.func.sum(ServiceReport.material_cost_cents),
-                      sa.func.sum(ServiceReport.labour_minutes),
-                      sa.func.sum(ServiceReport.transport_cost_cents))
-            .select_from(ServiceReport).join(ServiceJob, ServiceJob.id == ServiceReport.job_id)
-            .join(AfterSalesRequest, AfterSalesRequest.id == ServiceJob.request_id)
-            .join(OrderLine, OrderLine.id == AfterSalesRequest.order_line_id)
-            .where(analytics.unindexed(OrderLine.product_id).in_(ids),
-                   ServiceReport.submitted_at >= start,
-                   ServiceReport.submitted_at < end)
-            .group_by(OrderLine.product_id))}
+            in_stores(
+                sa.select(OrderLine.product_id, sa.func.sum(ServiceReport.material_cost_cents),
+                          sa.func.sum(ServiceReport.labour_minutes),
+                          sa.func.sum(ServiceReport.transport_cost_cents))
+                .select_from(ServiceReport)
+                .join(ServiceJob, ServiceJob.id == ServiceReport.job_id)
+                .join(AfterSalesRequest, AfterSalesRequest.id == ServiceJob.request_id)
+                .join(OrderLine, OrderLine.id == AfterSalesRequest.order_line_id)
+                .where(of_products, ServiceReport.submitted_at >= start,
+                       ServiceReport.submitted_at < end)
+                .group_by(OrderLine.product_id)))}
     rows = []
     for row in req:
         sku, name, cat = names[row.pid]

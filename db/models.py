@@ -341,15 +341,16 @@ class CaseDaily(Base):
 
 
 class CaseMinutesDaily(Base):
-    """How many cases took how long (opening minutes, db.rollups.BUCKET resolution) per shop
-    day x channel, for first response and resolution: medians and percentiles without
-    sorting the cases. Kept by the same triggers as case_daily."""
+    """How many cases took how long (opening minutes in db.rollups.BUCKET buckets, with their
+    total) per shop day x channel, for first response and resolution: medians and percentiles
+    without sorting the cases. Kept by the same triggers as case_daily."""
     __tablename__ = "case_minutes_daily"
     day: Mapped[date] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(Vocab(Channel), primary_key=True)
     measure: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     minutes: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     cases: Mapped[int] = mapped_column(default=0, server_default="0")
+    minutes_total: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
 
 class CaseEvent(Base):

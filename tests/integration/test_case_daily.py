@@ -32,15 +32,15 @@ def recomputed(engine) -> dict:
 
 def minutes(engine) -> dict:
     with engine.connect() as c:
-        rows = c.execute(sa.text("SELECT day, channel, measure, minutes, cases "
+        rows = c.execute(sa.text("SELECT day, channel, measure, minutes, cases, minutes_total "
                                  "FROM case_minutes_daily WHERE cases <> 0")).all()
-    return {_key(r[:4]): r[4] for r in rows}
+    return {_key(r[:4]): (r[4], r[5]) for r in rows}
 
 
 def minutes_recomputed(engine) -> dict:
     with engine.connect() as c:
         rows = c.execute(sa.text(rollups.recompute_minutes_query())).all()
-    return {_key(r[:4]): r[4] for r in rows}
+    return {_key(r[:4]): (r[4], r[5]) for r in rows}
 
 
 def same(engine) -> bool:
@@ -111,11 +111,11 @@ def test_raw_updates_and_deletes_move_the_rollup_too(uow, engine, agent, custome
     assert same(engine)
     moved = rollup(engine)[(date(2026, 1, 5), "email", "inquiry", "delivery")]
     assert dict(zip(MEASURES, moved))["response_minutes"] == 42
-    assert minutes(engine)[(date(2026, 1, 5), "email", "first_response", 42)] == 1
+    assert minutes(engine)[(date(2026, 1, 5), "email", "first_response", 42)] == (1, 42)
     with engine.begin() as c:  # 607 opening minutes fall in the 30-minute bucket from 600
         c.execute(sa.update(Case).where(Case.id == ids[0]).values(first_response_minutes=607))
     assert same(engine)
-    assert minutes(engine)[(date(2026, 1, 5), "email", "first_response", 600)] == 1
+    assert minutes(engine)[(date(2026, 1, 5), "email", "first_response", 600)] == (1, 607)
     # an update of a column the rollup does not read changes nothing (and takes no lock)
     before = rollup(engine), minutes(engine)
     with engine.begin() as c:
@@ -163,7 +163,9 @@ def test_after_the_seeds_bulk_load_the_rollup_is_the_recomputation(engine):
 
 @pytest.mark.parametrize("value, expected", [(0, 0), (59, 59), (60, 60), (64, 60), (599, 595),
                                              (600, 600), (629, 600), (2699, 2670),
-                                             (2700, 2700), (3239, 2700), (3240, 3240)])
+                                             (2700, 2700), (2879, 2700), (2880, 2880),
+                                             (10799, 10620), (10800, 10800),
+                                             (11339, 10800), (11340, 11340)])
 def test_the_duration_buckets(engine, value, expected):
     assert rollups.bucket(value) == expected
     with engine.connect() as c:  # and the database's own arithmetic agrees

@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.Column('measure', sa.String(length=20), nullable=False),
         sa.Column('minutes', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('cases', sa.Integer(), server_default='0', nullable=False),
+        sa.Column('minutes_total', sa.BigInteger(), server_default='0', nullable=False),
         sa.PrimaryKeyConstraint('day', 'channel', 'measure', 'minutes',
                                 name='pk_case_minutes_daily'),
     )
