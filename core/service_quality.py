@@ -90,16 +90,54 @@ def satisfaction_by(uow: UnitOfWork, actor: Actor, f: Filters, by: str) -> pd.Da
         raise ValidationError(N_("These figures cannot be split that way."))
     key = SATISFACTION_BY[by].label(by)
     with uow.reader() as r:
-        query = _answers(r.session, f, key, *_score_columns())
-        if by == "agent":
-            query = query.outerjoin(Staff, Staff.id == SurveyAnswer.handled_by_id).group_by(
-                Staff.id, key)
+        if by == "agent":  # per person (two agents may share a name): their id comes too
+            query = (_answers(r.session, f, key, SurveyAnswer.handled_by_id, *_score_columns())
+                     .outerjoin(Staff, Staff.id == SurveyAnswer.handled_by_id)
+                     .group_by(SurveyAnswer.handled_by_id, key))
+            columns = [by, "agent_id"]
         else:
-            query = query.group_by(key)
+            query = _answers(r.session, f, key, *_score_columns()).group_by(key)
+            columns = [by]
         rows = r.session.execute(query).all()
-    frame = _nps(_frame(rows, [by, "answers", "satisfaction", "nps_answers", "promoters",
-                               "detractors"]))
+    frame = _nps(_frame(rows, columns + ["answers", "satisfaction", "nps_answers", "promoters",
+                                         "detractors"]))
     return frame.sort_values("satisfaction").reset_index(drop=True)
+
+
+def satisfaction_total(uow: UnitOfWork, actor: Actor, f: Filters) -> dict:
+    """All the period's survey answers: how many, the average 1-5 and the NPS."""
+    require(actor, Action.ANALYTICS_VIEW)
+    f = checked(f)
+    with uow.reader() as r:
+        row = r.session.execute(_answers(r.session, f, *_score_columns())).one()
+    answers, average, rated, promoters, detractors = row
+    return {"answers": int(answers or 0),
+            "satisfaction": float(average) if average is not None else None,
+            "nps_answers": int(rated or 0),
+            "nps": 100.0 * ((promoters or 0) - (detractors or 0)) / rated if rated else None}
+
+
+def refunds_total(uow: UnitOfWork, actor: Actor, f: Filters) -> dict:
+    """Refunds approved or paid, asked for in the period, whatever led to them (after-sales
+    requests and complaint compensations): how many and how much. The store filter applies
+    through the refunded order."""
+    require(actor, Action.ANALYTICS_VIEW)
+    f = checked(f)
+    with uow.reader() as r:
+        start, end = utc_bounds(r.session, f)
+        query = (sa.select(sa.func.count(), sa.func.sum(Refund.amount_cents))
+                 .where(Refund.status.in_((RefundStatus.APPROVED, RefundStatus.PAID)),
+                        Refund.created_at >= start, Refund.created_at < end))
+        if f.store_ids:
+            query = query.where(Refund.order_line_id.in_(
+                sa.select(OrderLine.id).join(Order, Order.id == OrderLine.order_id)
+                .where(Order.store_id.in_(f.store_ids))))
+        if f.product_categories:
+            query = query.where(Refund.order_line_id.in_(
+                sa.select(OrderLine.id).join(Product, Product.id == OrderLine.product_id)
+                .where(Product.category.in_(f.product_categories))))
+        n, cents = r.session.execute(query).one()
+    return {"refunds": int(n or 0), "refunded_cents": int(cents or 0)}
 
 
 def satisfaction_trend(uow: UnitOfWork, actor: Actor, f: Filters,
@@ -388,13 +426,18 @@ def scorecards(uow: UnitOfWork, actor: Actor, f: Filters) -> pd.DataFrame:
                    ServiceJob.qc_at < end)
             .group_by(ServiceJob.technician_id, Staff.display_name)).all()
     out = pd.DataFrame({
-        "agent": cases["agent"], "cases": cases["created"], "handled": cases["resolved"],
+        "agent_id": cases["agent_id"].astype("int64"), "agent": cases["agent"],
+        "cases": cases["created"], "handled": cases["resolved"],
         "avg_response_minutes": cases["avg_response_minutes"],
         "avg_resolution_minutes": cases["avg_resolution_minutes"],
         "response_rate": cases["response_rate"], "resolution_rate": cases["resolution_rate"],
         "fcr_rate": cases["fcr_rate"], "reopen_rate": cases["reopen_rate"]})
-    out = out.merge(scores[["agent", "satisfaction", "answers"]], on="agent", how="left")
-    technicians = pd.DataFrame([(name, int(n), int(ok) / int(n)) for _, name, n, ok in qc],
-                               columns=["agent", "qc_checked", "qc_pass_rate"])
-    out = out.merge(technicians, on="agent", how="outer")
-    return out.sort_values("agent", key=lambda s: s.str.casefold()).reset_index(drop=True)
+    scores = scores.loc[scores["agent_id"].notna()].astype({"agent_id": "int64"})
+    out = out.merge(scores[["agent_id", "satisfaction", "answers"]], on="agent_id", how="left")
+    technicians = pd.DataFrame([(int(sid), name, int(n), int(ok) / int(n))
+                                for sid, name, n, ok in qc],
+                               columns=["agent_id", "technician", "qc_checked", "qc_pass_rate"])
+    out = out.merge(technicians, on="agent_id", how="outer")
+    out["agent"] = out["agent"].fillna(out.pop("technician"))
+    return (out.sort_values(["agent", "agent_id"], key=lambda s: s.astype(str).str.casefold())
+            .drop(columns=["agent_id"]).reset_index(drop=True))

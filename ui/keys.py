@@ -71,3 +71,15 @@ ANALYTICS_SATISFACTION_BY = "analytics.satisfaction_by"
 ANALYTICS_COMPLAINTS_BY = "analytics.complaints_by"  # product / store / department
 ANALYTICS_TABLE = "analytics.table"              # + ".<name>": a section's table
 ANALYTICS_DOWNLOAD = "analytics.download"        # + ".<name>.csv" / ".<name>.xlsx"
+
+# the Reports page (pages/reports.py)
+REPORTS_KIND = "reports.kind"                    # month / quarter
+REPORTS_FORM = "reports.form"                    # year, month or quarter, report language
+REPORTS_YEAR = "reports.year"
+REPORTS_MONTH = "reports.month"
+REPORTS_QUARTER = "reports.quarter"
+REPORTS_LANGUAGE = "reports.language"
+REPORTS_REFRESH = "reports.refresh"              # the "Refresh data" button
+REPORTS_TABLE = "reports.table"                  # + ".<table key>"
+REPORTS_HTML = "reports.html"                    # the printable report's download
+REPORTS_EXCEL = "reports.excel"                  # the workbook's download

@@ -162,6 +162,14 @@ def test_satisfaction_by_channel(uow, people, surveys):
         sq.satisfaction_by(uow, people["ana"], NOV, "customer")
 
 
+def test_satisfaction_of_the_whole_period(uow, people, surveys):
+    # 5+4+3+4+2+3+5 = 26 over 7; NPS: 3 promoters, 2 detractors of 6 rated
+    assert sq.satisfaction_total(uow, people["ana"], NOV) == {
+        "answers": 7, "satisfaction": pytest.approx(26 / 7), "nps_answers": 6,
+        "nps": pytest.approx(100 / 6)}
+    assert sq.satisfaction_total(uow, people["ana"], f(channels=("email",)))["answers"] == 2
+
+
 def test_satisfaction_trend(uow, people, surveys):
     weekly = sq.satisfaction_trend(uow, people["ana"], NOV, "week")
     assert table(weekly, "period", SCORES) == {
@@ -418,6 +426,15 @@ def test_after_sales_of_one_store(uow, people, world, after_sales):
     }
 
 
+def test_refunds_of_the_period_whatever_led_to_them(uow, people, world, after_sales):
+    # approved or paid in November: 5000 (North) + 3000 + 6000 (South); not the requested,
+    # rejected or waiting ones, nor October's
+    assert sq.refunds_total(uow, people["ana"], NOV) == {"refunds": 3,
+                                                         "refunded_cents": 14000}
+    assert sq.refunds_total(uow, people["ana"], f(store_ids=(world["north"],))) == {
+        "refunds": 1, "refunded_cents": 5000}
+
+
 # --- backlog and scorecards ----------------------------------------------------------------
 
 NOW = utc("2026-11-26 15:00")
@@ -501,6 +518,8 @@ CALLS = {
     analytics.duration_histogram: lambda u, a: analytics.duration_histogram(u, a, NOV),
     sq.satisfaction_by: lambda u, a: sq.satisfaction_by(u, a, NOV, "agent"),
     sq.satisfaction_trend: lambda u, a: sq.satisfaction_trend(u, a, NOV),
+    sq.satisfaction_total: lambda u, a: sq.satisfaction_total(u, a, NOV),
+    sq.refunds_total: lambda u, a: sq.refunds_total(u, a, NOV),
     sq.reach: lambda u, a: sq.reach(u, a, NOV),
     sq.complaint_causes: lambda u, a: sq.complaint_causes(u, a, NOV),
     sq.complaints_by: lambda u, a: sq.complaints_by(u, a, NOV, "product"),
