@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.timing import bench_args, median_ms, page_app  # noqa: E402
+from bench.timing import bench_args, median_ms, page_app, uncached_ms  # noqa: E402
 
 COLUMNS = ("created_day", "channel", "kind", "category", "store_id", "owner_id", "product_id",
            "customer_id", "first_response_at", "first_response_due_at",
@@ -79,10 +79,11 @@ def main() -> None:
                                     max(3, args.runs // 3))[0] for name, f in changes.items()}
 
     # --- the page (AppTest: server-side script time) ----------------------------------------
-    page_cold = page_warm = None
+    page_cold = page_uncached = page_warm = None
     page_file = Path(__file__).resolve().parents[1] / "pages" / "analytics.py"
     if "coming_later" not in page_file.read_text():
         page, page_cold = page_app("analytics.py", actor)
+        page_uncached, _ = uncached_ms(page, max(3, args.runs // 3))
         page_warm, _ = median_ms(page.run, args.runs)
 
     # --- the peers: load once, then the same aggregates -----------------------------------------
@@ -164,8 +165,11 @@ def main() -> None:
         line(name, ours_changes[name], duck_changes.get(name), pandas_changes.get(name))
     print()
     if page_cold is not None:
-        print(f"  Analytics page script, cold process + cache: {page_cold:7.1f} ms  (target < 1000)")
-        print(f"  Analytics page script, warm (cached):        {page_warm:7.1f} ms  (target < 100)")
+        print(f"  Analytics page script, new process (imports too): {page_cold:7.1f} ms")
+        print(f"  Analytics page script, cold cache:                {page_uncached:7.1f} ms"
+              "  (target < 1000)")
+        print(f"  Analytics page script, warm (cached):             {page_warm:7.1f} ms"
+              "  (target < 100)")
     verdict = "within" if ours <= 2 * duck_default else "outside"
     print(f"  default view: {ours:.1f} ms vs DuckDB {duck_default:.1f} ms -> {verdict} 2x")
     print(f"\n  total bench time {time.perf_counter() - started:.0f} s")

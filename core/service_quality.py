@@ -27,20 +27,8 @@ from db.models import (
 )
 
 
-def _case_filters(query, f: Filters):
-    """The dimension filters (not the period) on a query that has Case in it."""
-    for column, values in ((Case.channel, f.channels), (Case.kind, f.kinds),
-                           (Case.category, f.categories), (Case.store_id, f.store_ids),
-                           (Case.owner_id, f.agent_ids)):
-        if values:
-            query = query.where(column.in_(values))
-    if f.product_categories:
-        query = query.where(Case.product_id.in_(
-            sa.select(Product.id).where(Product.category.in_(f.product_categories))))
-    if f.tiers:
-        query = query.where(Case.customer_id.in_(
-            sa.select(Customer.id).where(Customer.tier.in_(f.tiers))))
-    return query
+def _dimensions(s, query, f: Filters):
+    return analytics.dimension_filters(query, f, s.get_bind().dialect.name)
 
 
 def _frame(rows, columns) -> pd.DataFrame:
@@ -62,7 +50,7 @@ def _answers(s, f: Filters, *columns):
     query = (sa.select(*columns).select_from(SurveyAnswer)
              .outerjoin(Case, Case.id == SurveyAnswer.case_id)
              .where(SurveyAnswer.answered_at >= start, SurveyAnswer.answered_at < end))
-    return _case_filters(query, f)
+    return _dimensions(s, query, f)
 
 
 def _score_columns():
@@ -198,7 +186,7 @@ def _complaints(s, f: Filters, *columns):
     start, end = utc_bounds(s, f)
     query = (sa.select(*columns).select_from(Complaint).join(Case, Case.id == Complaint.case_id)
              .where(Case.created_at >= start, Case.created_at < end))
-    return _case_filters(query, f)
+    return _dimensions(s, query, f)
 
 
 def complaint_causes(uow: UnitOfWork, actor: Actor, f: Filters) -> pd.DataFrame:
@@ -329,7 +317,8 @@ def after_sales_by_product(uow: UnitOfWork, actor: Actor, f: Filters,
         names = {pid: (sku, name, cat) for pid, sku, name, cat in s.execute(
             sa.select(Product.id, Product.sku, Product.name, Product.category)
             .where(Product.id.in_(ids)))}
-        of_products = analytics.unindexed(OrderLine.product_id).in_(ids)
+        of_products = analytics.unindexed(OrderLine.product_id,
+                                         s.get_bind().dialect.name).in_(ids)
 
         def in_stores(query):
             """Sales, refunds and costs of the chosen stores only, like the requests."""
@@ -401,8 +390,9 @@ def backlog(uow: UnitOfWork, actor: Actor, f: Filters,
                        for i, (d, _) in enumerate(AGE_BUCKETS) if d is not None],
                      else_=len(AGE_BUCKETS) - 1)
     with uow.reader() as r:
-        query = _case_filters(sa.select(bucket.label("b"), Case.status, sa.func.count())
-                              .where(Case.status.in_(sla.OPEN_STATUSES)), f)
+        query = _dimensions(r.session, sa.select(bucket.label("b"), Case.status,
+                                                 sa.func.count())
+                            .where(Case.status.in_(sla.OPEN_STATUSES)), f)
         rows = r.session.execute(query.group_by(bucket, Case.status)).all()
     frame = _frame(rows, ["order", "status", "cases"])
     frame["age"] = frame["order"].map(lambda i: AGE_BUCKETS[int(i)][1])

@@ -462,6 +462,10 @@ class Writer:
                         if "id" in m.Base.metadata.tables[table].columns:
                             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                         f"(SELECT max(id) FROM \"{table}\"))")
+                    # fresh statistics: without them the planner guessed 5,000 rows for
+                    # everything and a dashboard filter took 551 ms instead of 93
+                    self.progress(0.99, "statistics")
+                    cur.execute("ANALYZE")
                     self.db.commit()
                 else:
                     cur.execute("COMMIT")
