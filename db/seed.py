@@ -155,13 +155,27 @@ TOPICS: dict[CaseCategory, list[tuple[str, str, str, str, str, str]]] = {
          "After-sales request created.", "已创建售后申请。"),
         ("Product does not work", "产品故障报修", "Product stopped working.", "产品无法正常使用。",
          "Repair arranged.", "已安排维修。")],
+    # one per root cause, in RootCause's order: the complaint's cause is its topic's
     CaseCategory.COMPLAINT: [
+        ("Product stopped working", "商品质量问题", "The product broke within a month.",
+         "商品用了不到一个月就坏了。", "Repair arranged under warranty.", "已按保修安排维修。"),
         ("Late delivery complaint", "配送延误投诉", "Order arrived a week late.", "订单晚到一周。",
          "Apologised and explained the delay; compensation offered.", "已致歉并说明原因，提供补偿。"),
         ("Damaged on arrival", "商品到货损坏", "Product arrived damaged.", "商品到货时已损坏。",
          "Replacement sent.", "已安排换货。"),
+        ("Wrong item delivered", "发错货", "Received a different model from the one ordered.",
+         "收到的型号与订购的不一致。", "Correct item sent, wrong one collected.",
+         "已补发正确商品并取回错发商品。"),
         ("Unfriendly staff", "服务态度投诉", "Store staff were rude.", "门店员工态度不好。",
-         "Apologised; store manager informed.", "已致歉并通知门店经理。")],
+         "Apologised; store manager informed.", "已致歉并通知门店经理。"),
+        ("Charged twice", "重复扣款", "The card was charged twice for one order.",
+         "一个订单被扣款两次。", "The second charge refunded.", "已退还重复扣款。"),
+        ("Wrong information given", "信息有误", "Was told the item was in stock; it was not.",
+         "被告知有货，实际缺货。", "Apologised; product page corrected.", "已致歉并更正商品信息。"),
+        ("Return refused", "退货被拒", "The store refused a return within 7 days.",
+         "七天内退货被门店拒绝。", "Policy explained; return accepted.", "已解释政策并受理退货。"),
+        ("Other complaint", "其他投诉", "Customer unhappy with the parking at the store.",
+         "客户对门店停车不满意。", "Passed on to the store.", "已转交门店。")],
     CaseCategory.SUGGESTION: [
         ("Suggestion", "建议", "Customer suggests longer opening hours.", "客户建议延长营业时间。",
          "Thanked the customer and passed it on.", "已感谢客户并转交相关部门。")],
@@ -183,6 +197,7 @@ DEPT_ANSWERS = {Department.WAREHOUSE: "Packing checked; the carton was crushed i
                 Department.STORE: "Store manager spoke with the staff member.",
                 Department.TECHNICAL: "Firmware issue; fixed in the next update.",
                 Department.CUSTOMER_SERVICE: "Information given was outdated; FAQ corrected."}
+CAUSE_WEIGHTS = [22, 25, 12, 8, 8, 8, 7, 6, 4]  # in RootCause's order
 ROOT_DEPT = {RootCause.PRODUCT_DEFECT: Department.QUALITY,
              RootCause.DELIVERY_DELAY: Department.LOGISTICS,
              RootCause.DELIVERY_DAMAGE: Department.LOGISTICS,
@@ -980,9 +995,13 @@ class _Seed:
         lang = self.customer_lang[cust]
         topic_n = np.array([len(TOPICS[c]) for c in cats])
         variant = (rng.random(n) * topic_n[cat]).astype(np.int64)
+        # complaints: the root causes' usual shares (a Pareto head of delivery and defects)
+        is_complaint = cat == ci[CaseCategory.COMPLAINT]
+        variant[is_complaint] = self.pick(list(RootCause), CAUSE_WEIGHTS,
+                                          int(is_complaint.sum()))
         text = {}
         for field in range(6):
-            pool = np.empty((len(cats), 3), dtype=object)
+            pool = np.empty((len(cats), int(topic_n.max())), dtype=object)
             for c_i, c in enumerate(cats):
                 for v, t in enumerate(TOPICS[c]):
                     pool[c_i, v] = t[field]
@@ -1002,7 +1021,7 @@ class _Seed:
         skill[(cat == ci[CaseCategory.AFTER_SALES]) & (product == NULL)] = None
         updated = np.maximum.reduce([created, fr_at, resolved, closed])
 
-        self.c = dict(kind=kind, cat=cat, order=order, cust=cust, created=created, fr=fr_at,
+        self.c = dict(kind=kind, cat=cat, variant=variant, order=order, cust=cust, created=created, fr=fr_at,
                       resolved=resolved, closed=closed, owner=owner, product=product,
                       store=store, ch=ch, fcr=fcr, status=status, escalated=escalated,
                       res_due=res_due, breached=fr_breached | res_breached, lang=lang)
@@ -1113,7 +1132,7 @@ class _Seed:
         severity = np.array([s.value for s in ComplaintSeverity], dtype=object)[
             self.pick(list(ComplaintSeverity), [60, 30, 10], n)]
         causes = list(RootCause)
-        cause_i = self.pick(causes, [22, 25, 12, 8, 8, 8, 7, 6, 4], n)
+        cause_i = c["variant"][sel]  # the topic the customer complained about
         cause = np.array([x.value for x in causes], dtype=object)[cause_i]
         dept = np.array([ROOT_DEPT[x].value for x in causes], dtype=object)[cause_i]
         cause[~done], dept[~done] = None, None
