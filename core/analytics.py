@@ -55,6 +55,8 @@ class Filters:
     product_categories: tuple[str, ...] = ()
     agent_ids: tuple[int, ...] = ()
     tiers: tuple[str, ...] = ()
+    # the named period it came from (PRESETS), which decides what it is compared with
+    preset: str | None = None
 
     @property
     def days(self) -> int:
@@ -66,9 +68,12 @@ class Filters:
         return bool(self.store_ids or self.product_categories or self.agent_ids or self.tiers)
 
     def previous(self) -> Filters:
-        """The same filters over the period of the same length just before."""
-        return replace(self, start=self.start - timedelta(days=self.days),
-                       end=self.start - timedelta(days=1))
+        """The same filters over the period to compare with: the calendar month or quarter
+        before for those presets (month-to-date against the same days of the month before),
+        the same months a year earlier for the last 12 months, else the same number of days
+        just before."""
+        start, end = previous_span(self.preset, self.start, self.end)
+        return replace(self, start=start, end=end)
 
 
 def checked(f: Filters) -> Filters:
@@ -79,6 +84,8 @@ def checked(f: Filters) -> Filters:
         raise ValidationError(N_("The period ends before it starts."))
     if f.days > MAX_DAYS:
         raise ValidationError(N_("Choose a period of at most {days} days."), days=MAX_DAYS)
+    if f.preset is not None and f.preset not in PRESETS:
+        raise ValidationError(N_("Unknown period {preset}."), preset=f.preset)
     return replace(
         f,
         channels=tuple(validate.choice(Channel, c, N_("Channel")) for c in f.channels),
@@ -125,6 +132,26 @@ def preset_period(preset: str, today: date) -> tuple[date, date]:
     if preset == "last_12_months":
         return _add_months(today.replace(day=1), -11), today
     raise ValidationError(N_("Unknown period {preset}."), preset=preset)
+
+
+def previous_span(preset: str | None, start: date, end: date) -> tuple[date, date]:
+    """The period a preset's period is compared with (see Filters.previous)."""
+    months = {"last_month": 1, "this_month": 1, "last_quarter": 3, "this_quarter": 3,
+              "last_12_months": 12}.get(preset or "")
+    if months:
+        before_end = shift_months(end, -months)
+        if (end + timedelta(days=1)).day == 1:  # a month's last day: that month's last day
+            before_end = _add_months(before_end.replace(day=1), 1) - timedelta(days=1)
+        return shift_months(start, -months), before_end
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+def shift_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), or the month's last day if it has fewer."""
+    first = _add_months(day.replace(day=1), months)
+    last = (_add_months(first, 1) - timedelta(days=1)).day
+    return first.replace(day=min(day.day, last))
 
 
 def quarter_start(day: date) -> date:
@@ -349,6 +376,8 @@ class Overview:
     volume: pd.DataFrame  # period, channel, kind, cases
     trend: pd.DataFrame   # per period: counts and rates
     durations: pd.DataFrame
+    previous_durations: pd.DataFrame
+    compared_with: Filters  # the previous period (Filters.previous())
 
 
 def overview(uow: UnitOfWork, actor: Actor, f: Filters, grain: str = "day",
@@ -356,9 +385,12 @@ def overview(uow: UnitOfWork, actor: Actor, f: Filters, grain: str = "day",
     require(actor, Action.ANALYTICS_VIEW)
     grain, trend_grain = _grain(grain), _grain(trend_grain)
     f = checked(f)
-    # both periods in one read (up to twice the longest period: checked above, not here)
-    both = _counts(uow, replace(f, start=f.previous().start), ("day", "channel", "kind"))
+    before = f.previous()
+    # both periods in one read (up to twice the longest period: checked above, not here;
+    # a calendar comparison may leave days between them, which belong to neither)
+    both = _counts(uow, replace(f, start=before.start), ("day", "channel", "kind"))
     current = both.loc[both["day"] >= f.start]
+    earlier = both.loc[(both["day"] >= before.start) & (both["day"] <= before.end)]
     measures = list(rollups.MEASURES)
 
     def totals(frame: pd.DataFrame) -> dict:
@@ -368,8 +400,8 @@ def overview(uow: UnitOfWork, actor: Actor, f: Filters, grain: str = "day",
                .rename(columns={"created": "cases"}))
     trend_ = with_rates(current.assign(period=periods(current["day"], trend_grain))
                         [["period"] + measures].groupby("period", as_index=False).sum())
-    return Overview(totals(current), totals(both.loc[both["day"] < f.start]), volume_,
-                    trend_, durations(uow, actor, f))
+    return Overview(totals(current), totals(earlier), volume_, trend_,
+                    durations(uow, actor, f), durations(uow, actor, before), before)
 
 
 def periods(days: pd.Series, grain: str) -> pd.Series:

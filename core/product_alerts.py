@@ -170,16 +170,18 @@ def product_alerts(uow: UnitOfWork, actor: Actor, now: datetime | None = None, *
 _SENTENCE = {
     (Measure.COMPLAINTS, True): N_(
         "{observed} complaints in the last {days} days against {expected} expected from the "
-        "{baseline_days} days before ({ratio} times as many); so many by chance alone: {p}."),
+        "{baseline_days} days before ({ratio} times as many); the chance of so many by luck "
+        "alone is {p}."),
     (Measure.RETURNS, True): N_(
         "{observed} returns in the last {days} days against {expected} expected from the "
-        "{baseline_days} days before ({ratio} times as many); so many by chance alone: {p}."),
+        "{baseline_days} days before ({ratio} times as many); the chance of so many by luck "
+        "alone is {p}."),
     (Measure.COMPLAINTS, False): N_(
         "{observed} complaints in the last {days} days and none in the {baseline_days} days "
-        "before; so many by chance alone: {p}."),
+        "before; the chance of so many by luck alone is {p}."),
     (Measure.RETURNS, False): N_(
         "{observed} returns in the last {days} days and none in the {baseline_days} days "
-        "before; so many by chance alone: {p}."),
+        "before; the chance of so many by luck alone is {p}."),
 }
 
 
@@ -187,8 +189,11 @@ def _number(value: float) -> str:
     return f"{value:.1f}" if value >= 0.1 else f"{value:.2g}"
 
 
-def _p(p: float) -> str:
-    return "p < 0.0001" if p < 0.0001 else f"p = {p:.4f}"
+def _p(p: float, language: str | None) -> str:
+    """The p-value as odds a supervisor reads at a glance: "about 1 in 5,000"."""
+    if p < 0.0001:
+        return say(language, N_("less than 1 in {n}"), n="10,000")
+    return say(language, N_("about 1 in {n}"), n=f"{round(1 / p):,}")
 
 
 def _whole_days(span: timedelta) -> str:
@@ -204,4 +209,4 @@ def explain(alert: ProductAlert, language: str | None) -> str:
                baseline_days=_whole_days(alert.window_start - alert.baseline_start),
                expected=_number(alert.expected),
                ratio=_number(alert.ratio) if has_baseline else "",
-               p=_p(alert.p_value))
+               p=_p(alert.p_value, language))

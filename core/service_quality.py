@@ -429,5 +429,7 @@ def scorecards(uow: UnitOfWork, actor: Actor, f: Filters) -> pd.DataFrame:
                                columns=["agent_id", "technician", "qc_checked", "qc_pass_rate"])
     out = out.merge(technicians, on="agent_id", how="outer")
     out["agent"] = out["agent"].fillna(out.pop("technician"))
+    # counts stay whole numbers where a technician has none (nullable integers, not NaN)
+    out = out.astype({c: "Int64" for c in ("cases", "handled", "answers", "qc_checked")})
     return (out.sort_values(["agent", "agent_id"], key=lambda s: s.astype(str).str.casefold())
             .drop(columns=["agent_id"]).reset_index(drop=True))

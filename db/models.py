@@ -514,6 +514,7 @@ class Callback(Versioned, Base):
     __table_args__ = (
         sa.Index(None, "status", "due_at"),
         sa.Index(None, "customer_id", "due_at"),   # the customer's history
+        sa.Index(None, "status", "closed_at"),     # the reach rate of a period
         # one open callback per customer and purpose, enforced by the database so that two
         # rule runs at once cannot both create one
         sa.Index("uq_callback_open_customer_purpose", "customer_id", "purpose", unique=True,

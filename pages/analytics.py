@@ -1,5 +1,62 @@
-from core.i18n import N_
-from ui.placeholder import coming_later
+"""Analytics: the figures of the service desk as charts, each with the table behind it and
+its CSV and Excel downloads. Shared filters in the sidebar (ui.analytics_filters); one
+section at a time, so only the section on screen reads the database (ui.analytics_data
+caches the reads for five minutes; "Refresh data" reads them again). No customer's
+personal data is read here: analysts see figures."""
+import streamlit as st
 
-coming_later(N_("Analytics"),
-             N_("Volumes, SLA compliance, response and resolution times, satisfaction, root causes and after-sales costs, as charts with their tables."))
+from core import analytics
+from core.clock import utcnow
+from core.errors import DomainError
+from ui import analytics_data as data
+from ui import analytics_sections as sections
+from ui import keys, runtime
+from ui.analytics_filters import period_text, sidebar_filters
+
+_ = runtime.gettext()
+runtime.require_actor()
+
+st.title(_("Analytics"))
+try:
+    options = data.options()
+    today = analytics.shop_today(runtime.uow(), utcnow())
+except DomainError as e:
+    st.error(e.render(_))
+    st.stop()
+
+filters = sidebar_filters(options, today, refresh=data.clear)
+try:
+    filters = analytics.checked(filters)
+except DomainError as e:
+    st.error(e.render(_))
+    st.stop()
+
+before = filters.previous()
+st.caption(_("{period}. The changes under the figures compare with the {days} days before, "
+             "{start} to {end}.").format(period=period_text(filters), days=filters.days,
+                                         start=before.start.isoformat(),
+                                         end=before.end.isoformat()))
+section = st.segmented_control(
+    _("Section"), list(sections.SECTIONS), default="overview", required=True,
+    format_func=lambda s: _(sections.SECTIONS[s]), key=keys.ANALYTICS_SECTION,
+    persist_state="session", label_visibility="collapsed") or "overview"
+
+try:
+    if section == "overview":
+        sections.overview(filters)
+    elif section == "service":
+        sections.service_levels(filters)
+    elif section == "satisfaction":
+        sections.satisfaction(filters)
+    elif section == "complaints":
+        sections.complaints(filters)
+    elif section == "aftersales":
+        sections.after_sales(filters)
+    elif section == "backlog":
+        sections.backlog(filters, today)
+    elif section == "agents":
+        sections.agents(filters)
+    else:
+        sections.alerts(filters)
+except DomainError as e:
+    st.error(e.render(_))

@@ -233,6 +233,23 @@ def team_app(chromium, tmp_path_factory):
         yield server
 
 
+def _add_demo_staff_and_data(server: AppServer) -> None:
+    """The demo staff, then two years of the small demo data set (db.seed, which keeps the
+    accounts already there), ending at the start of today (UTC)."""
+    from db.seed import seed_demo
+    _add_demo_staff(server)
+    seed_demo(server.engine, "small", staff_password=secrets.token_urlsafe(12))
+
+
+@pytest.fixture(scope="module")
+def analytics_app(chromium, tmp_path_factory):
+    """A server of its own with the demo staff and the small demo data set (customers,
+    cases, complaints, after-sales, callbacks, surveys), for the figures pages."""
+    with run_app(tmp_path_factory.mktemp("analytics_app"),
+                 prepare=_add_demo_staff_and_data) as server:
+        yield server
+
+
 # --- the browser --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

@@ -324,6 +324,19 @@ def test_the_overview_is_the_same_figures_read_at_once(uow, people, sla_cases):
         analytics.trend(uow, ana, week, "week"), "period", RATES) == {
         date(2026, 11, 16): (4, 2, 1, 0.5, 2, 2, 1.0)}
     assert view.durations.equals(analytics.durations(uow, ana, week))
+    assert view.previous_durations.equals(analytics.durations(uow, ana, week.previous()))
+
+
+def test_a_month_is_compared_with_the_calendar_month_before(uow, people, sla_cases):
+    """November against October, not against the 30 days before 1 November: the days
+    between a shorter month and its comparison belong to neither."""
+    ana = people["ana"]
+    nov = Filters(date(2026, 11, 1), date(2026, 11, 30), preset="last_month")
+    view = analytics.overview(uow, ana, nov)
+    october = Filters(date(2026, 10, 1), date(2026, 10, 31))
+    assert (view.compared_with.start, view.compared_with.end) == (october.start, october.end)
+    assert view.previous == analytics.headline(uow, ana, october)
+    assert view.headline == analytics.headline(uow, ana, nov)
 
 
 def test_the_overview_of_a_whole_leap_year(uow, people, sla_cases):

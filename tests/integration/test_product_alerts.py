@@ -294,18 +294,18 @@ def test_explained_in_one_sentence(uow, people, shop):
     alerts = alerts_by_key(product_alerts(uow, people["ana"], NOW))
     assert explain(alerts[("K-SPIKE", "complaints")], "en") == (
         "12 complaints in the last 14 days against 2.0 expected from the 84 days before "
-        "(6.0 times as many); so many by chance alone: p < 0.0001.")
+        "(6.0 times as many); the chance of so many by luck alone is less than 1 in 10,000.")
     assert explain(alerts[("R-RET", "returns")], "en") == (
         "8 returns in the last 14 days against 1.0 expected from the 84 days before "
-        "(8.0 times as many); so many by chance alone: p < 0.0001.")
+        "(8.0 times as many); the chance of so many by luck alone is less than 1 in 10,000.")
     assert explain(alerts[("N-NEW", "complaints")], "en") == (
         "5 complaints in the last 14 days and none in the 84 days before; "
-        "so many by chance alone: p = 0.0002.")
+        "the chance of so many by luck alone is about 1 in 5,810.")
     # in Chinese (or English until the translation is in) with the same figures
     zh = explain(alerts[("K-SPIKE", "complaints")], "zh_CN")
-    assert all(figure in zh for figure in ("12", "14", "2.0", "84", "6.0", "0.0001"))
+    assert all(figure in zh for figure in ("12", "14", "2.0", "84", "6.0", "10,000"))
     wide = alerts_by_key(product_alerts(uow, people["ana"], NOW, window_days=28,
                                         baseline_days=70))
     assert explain(wide[("K-SPIKE", "complaints")], "en") == (
         "14 complaints in the last 28 days against 4.0 expected from the 70 days before "
-        "(3.5 times as many); so many by chance alone: p < 0.0001.")
+        "(3.5 times as many); the chance of so many by luck alone is less than 1 in 10,000.")
