@@ -478,19 +478,9 @@ def minute_histograms(uow: UnitOfWork, actor: Actor,
                 query = query.where(CaseMinutesDaily.channel.in_(f.channels))
             found: dict[str, list] = {m: [] for m in DURATIONS}
             for measure, minutes, cases, total in s.connection().execute(query):
-                if cases:
-                    found[measure].append((int(minutes), int(cases), int(total)))
-            totals = s.connection().execute(
-                _rollup_where(sa.select(sa.func.sum(CaseDaily.responded),
-                                        sa.func.sum(CaseDaily.response_minutes),
-                                        sa.func.sum(CaseDaily.resolved),
-                                        sa.func.sum(CaseDaily.resolution_minutes)), f)).one()
-            sums = {"first_response": (totals[0], totals[1]),
-                    "resolution": (totals[2], totals[3])}
-            for measure in DURATIONS:
-                histogram, _, _ = _histogram(found[measure])
-                n, total = (int(v or 0) for v in sums[measure])
-                out[measure] = (histogram, n, total)
+                found[measure].append((int(minutes), int(cases), int(total)))
+            # the buckets' cases and totals add up to the measure's exactly
+            out = {measure: _histogram(found[measure]) for measure in DURATIONS}
         else:
             for measure, column in DURATIONS.items():
                 bucket = sa.literal_column(
