@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from core import sla, validate
 from core.actor import Actor
 from core.errors import ValidationError
-from core.i18n import N_
+from core.i18n import N_, Term
 from core.permissions import Action, require
 from core.uow import UnitOfWork
 from core.vocabulary import CaseCategory, CaseKind, Channel, CustomerTier, Role
@@ -102,7 +102,7 @@ def _ids(values, what: str) -> tuple[int, ...]:
     try:
         return tuple(int(v) for v in values)
     except (TypeError, ValueError):
-        raise ValidationError(N_("{field}: choose from the list."), field=what) from None
+        raise ValidationError(N_("{field}: choose from the list."), field=Term(what)) from None
 
 
 PRESETS = ("last_7_days", "last_30_days", "this_month", "last_month", "this_quarter",
