@@ -35,7 +35,7 @@ from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Term, say, translator
 from core.labels import CATEGORY, CHANNEL, DEPARTMENT, KIND, ROOT_CAUSE
 from core.permissions import Action, require
 from core.uow import UnitOfWork
-from core.vocabulary import Channel, Department, RootCause
+from core.vocabulary import CAUSE_DEPARTMENT, Channel, Department
 
 KINDS = ("month", "quarter")
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -75,19 +75,6 @@ MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_
           N_("December"))
 KIND_LABELS = {"month": N_("Monthly report"), "quarter": N_("Quarterly report")}
 NOT_CLASSIFIED = N_("Not classified yet")
-
-# who acts on a root cause with customer service (core has no cause x department figure)
-CAUSE_DEPARTMENT = {
-    RootCause.PRODUCT_DEFECT: Department.QUALITY,
-    RootCause.DELIVERY_DELAY: Department.LOGISTICS,
-    RootCause.DELIVERY_DAMAGE: Department.LOGISTICS,
-    RootCause.WRONG_ITEM: Department.WAREHOUSE,
-    RootCause.STAFF_BEHAVIOUR: Department.STORE,
-    RootCause.PRICE_BILLING: Department.CUSTOMER_SERVICE,
-    RootCause.INFORMATION: Department.CUSTOMER_SERVICE,
-    RootCause.POLICY: Department.CUSTOMER_SERVICE,
-    RootCause.OTHER: Department.CUSTOMER_SERVICE,
-}
 
 
 # --- periods -----------------------------------------------------------------------------------

@@ -116,6 +116,20 @@ class RootCause(StrEnum):
     OTHER = "other"
 
 
+# the department that usually acts on a root cause (customer service when none other does)
+CAUSE_DEPARTMENT = {
+    RootCause.PRODUCT_DEFECT: Department.QUALITY,
+    RootCause.DELIVERY_DELAY: Department.LOGISTICS,
+    RootCause.DELIVERY_DAMAGE: Department.LOGISTICS,
+    RootCause.WRONG_ITEM: Department.WAREHOUSE,
+    RootCause.STAFF_BEHAVIOUR: Department.STORE,
+    RootCause.PRICE_BILLING: Department.CUSTOMER_SERVICE,
+    RootCause.INFORMATION: Department.CUSTOMER_SERVICE,
+    RootCause.POLICY: Department.CUSTOMER_SERVICE,
+    RootCause.OTHER: Department.CUSTOMER_SERVICE,
+}
+
+
 class CompensationKind(StrEnum):
     REFUND = "refund"
     VOUCHER = "voucher"

@@ -33,7 +33,7 @@ from core.auth import hash_password
 from core.errors import InvalidState
 from core.i18n import N_
 from core.vocabulary import (
-    AfterSalesKind, AfterSalesStatus, CallbackPurpose, CallbackStatus, CallOutcome,
+    CAUSE_DEPARTMENT, AfterSalesKind, AfterSalesStatus, CallbackPurpose, CallbackStatus, CallOutcome,
     CaseCategory, CaseEventKind, CaseKind, CaseStatus, Channel, CompensationKind,
     ComplaintSeverity, CustomerTier, DecisionStatus, Department, GoodsCondition, JobStatus,
     Language, OrderState, Priority, RefundStatus, ReportReview, Role, RootCause, ServiceMode,
@@ -198,15 +198,6 @@ DEPT_ANSWERS = {Department.WAREHOUSE: "Packing checked; the carton was crushed i
                 Department.TECHNICAL: "Firmware issue; fixed in the next update.",
                 Department.CUSTOMER_SERVICE: "Information given was outdated; FAQ corrected."}
 CAUSE_WEIGHTS = [22, 25, 12, 8, 8, 8, 7, 6, 4]  # in RootCause's order
-ROOT_DEPT = {RootCause.PRODUCT_DEFECT: Department.QUALITY,
-             RootCause.DELIVERY_DELAY: Department.LOGISTICS,
-             RootCause.DELIVERY_DAMAGE: Department.LOGISTICS,
-             RootCause.WRONG_ITEM: Department.WAREHOUSE,
-             RootCause.STAFF_BEHAVIOUR: Department.STORE,
-             RootCause.PRICE_BILLING: Department.CUSTOMER_SERVICE,
-             RootCause.INFORMATION: Department.CUSTOMER_SERVICE,
-             RootCause.POLICY: Department.CUSTOMER_SERVICE,
-             RootCause.OTHER: Department.CUSTOMER_SERVICE}
 
 DEMO_STAFF = [  # username, role, display name, UI language
     ("admin", Role.ADMIN, "Admin 管理员", Language.EN),
@@ -1134,7 +1125,7 @@ class _Seed:
         causes = list(RootCause)
         cause_i = c["variant"][sel]  # the topic the customer complained about
         cause = np.array([x.value for x in causes], dtype=object)[cause_i]
-        dept = np.array([ROOT_DEPT[x].value for x in causes], dtype=object)[cause_i]
+        dept = np.array([CAUSE_DEPARTMENT[x].value for x in causes], dtype=object)[cause_i]
         cause[~done], dept[~done] = None, None
         product = c["product"][sel]
         needs_product = np.isin(cause_i, [causes.index(RootCause.PRODUCT_DEFECT),
@@ -1170,7 +1161,7 @@ class _Seed:
         a = np.flatnonzero(ask)
         k = len(a)
         req_dept_i = np.where(done[a], cause_i[a], self.pick(causes, [1] * len(causes), k))
-        req_dept = np.array([ROOT_DEPT[x] for x in causes], dtype=object)[req_dept_i]
+        req_dept = np.array([CAUSE_DEPARTMENT[x] for x in causes], dtype=object)[req_dept_i]
         requested = np.minimum(fr[a] + rng.integers(HOUR, 4 * HOUR, k), now - 60)
         requested = np.maximum(requested, fr[a])
         answered = np.where(done[a], requested + (np.maximum(resolved[a], requested + 60)

@@ -7,7 +7,6 @@ cases giving the same numbers, the case-only filters, and the filters that are r
 November 2026 has no public holiday in China; the shop is in Shanghai (UTC+8), open
 09:00-18:00 Monday to Friday (the default policies' migration)."""
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,42 +18,22 @@ from core.vocabulary import (CaseCategory, CaseKind, CaseStatus, Channel, Custom
 from db import rollups
 from db.models import Case, Customer, Product, Store
 from tests.conftest import add_staff
+from tests.figures import NOV, add, f, r, table, utc
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MIN, HOUR = timedelta(minutes=1), timedelta(hours=1)
-NOV = Filters(date(2026, 11, 1), date(2026, 11, 30))
 BOTH_TIERS = ("regular", "vip")  # keeps every case, but only the cases can answer it
 
 
-def utc(local: str) -> datetime:
-    """A Shanghai wall-clock time as the naive UTC the database stores."""
-    return (datetime.fromisoformat(local).replace(tzinfo=SHANGHAI)
-            .astimezone(ZoneInfo("UTC")).replace(tzinfo=None))
 
 
-def f(**kw) -> Filters:
-    return Filters(NOV.start, NOV.end, **kw)
 
 
-def r(value):
-    """A figure as compared here: None when not measured, else rounded."""
-    return None if value is None or value != value else round(float(value), 4)
 
 
-def table(frame, key, columns) -> dict:
-    """{key value: (columns...)} with rates rounded and NaN as None."""
-    return {row[key] if row[key] == row[key] else None:
-            tuple(r(row[c]) if isinstance(row[c], float) else row[c] for c in columns)
-            for row in frame.to_dict("records")}
 
 
 # --- the dataset ---------------------------------------------------------------------------
 
-def add(uow, row):
-    with uow:
-        uow.session.add(row)
-        uow.commit()
-        return row.id
 
 
 def add_customer(uow, name: str, tier: str = "regular") -> int:

@@ -7,7 +7,6 @@ them and that no customer's personal data comes out of them.
 November 2026 in Shanghai (UTC+8): the shop's midnight is 16:00 UTC the day before."""
 import inspect
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,44 +21,21 @@ from db.models import (AfterSalesRequest, CallAttempt, Callback, Case, Complaint
                        Order, OrderLine, Product, Refund, ServiceJob, ServiceReport, Store,
                        SurveyAnswer)
 from tests.conftest import add_staff
+from tests.figures import NOV, add, f, none, r, table, utc
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = timedelta(days=1)
-NOV = Filters(date(2026, 11, 1), date(2026, 11, 30))
 
 
-def utc(local: str) -> datetime:
-    """A Shanghai wall-clock time as the naive UTC the database stores."""
-    return (datetime.fromisoformat(local).replace(tzinfo=SHANGHAI)
-            .astimezone(ZoneInfo("UTC")).replace(tzinfo=None))
 
 
-def f(**kw) -> Filters:
-    return Filters(NOV.start, NOV.end, **kw)
 
 
-def r(value):
-    """A figure as compared here: None when not measured, else rounded."""
-    return None if value is None or value != value else round(float(value), 4)
 
 
-def none(value):
-    """A missing label as None (pandas may hold it as NaN)."""
-    return value if value == value else None
 
 
-def table(frame, key, columns) -> dict:
-    """{key value: (columns...)} with floats rounded and NaN as None."""
-    return {none(row[key]):
-            tuple(r(row[c]) if isinstance(row[c], float) else row[c] for c in columns)
-            for row in frame.to_dict("records")}
 
 
-def add(uow, row):
-    with uow:
-        uow.session.add(row)
-        uow.commit()
-        return row.id
 
 
 def add_customer(uow, name="Li Lei", tier="regular", **kw) -> int:
