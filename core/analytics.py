@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from core import sla, validate
 from core.actor import Actor
+from core.clock import utcnow
 from core.errors import ValidationError
 from core.i18n import N_, Term
 from core.permissions import Action, require
@@ -258,14 +259,22 @@ def _rollup_where(query, f: Filters):
     return query
 
 
-def counts(uow: UnitOfWork, actor: Actor, f: Filters, by: tuple[str, ...] = ()) -> pd.DataFrame:
+def counts(uow: UnitOfWork, actor: Actor, f: Filters, by: tuple[str, ...] = (),
+           now: datetime | None = None) -> pd.DataFrame:
     """The measures of db.rollups.MEASURES, summed per combination of `by` (day, channel,
     kind, category; on the cases also agent_id, store_id, product_category, tier)."""
     require(actor, Action.ANALYTICS_VIEW)
-    return _counts(uow, checked(f), by)
+    return _counts(uow, checked(f), by, now)
 
 
-def _counts(uow: UnitOfWork, f: Filters, by: tuple[str, ...]) -> pd.DataFrame:
+# open cases already past a due time: misses of the service level before anyone answers
+OVERDUE = ("response_overdue", "resolution_overdue")
+
+
+def _counts(uow: UnitOfWork, f: Filters, by: tuple[str, ...],
+            now: datetime | None = None) -> pd.DataFrame:
+    """db.rollups.MEASURES summed per `by`, plus the OVERDUE counts of the open cases (a
+    time-dependent figure no rollup can hold: read from the few open cases, live)."""
     measures = list(rollups.MEASURES)
     use_rollup = not f.needs_cases and all(k in _ROLLUP_KEYS for k in by)
     with uow.reader() as r:
@@ -279,28 +288,54 @@ def _counts(uow: UnitOfWork, f: Filters, by: tuple[str, ...]) -> pd.DataFrame:
             keys = [_CASE_KEYS[k].label(k) for k in by]
             sums = [sa.func.sum(sa.literal_column(e.format(r="service_case"))).label(m)
                     for m, e in rollups.MEASURES.items()]
-            query = sa.select(*keys, *sums).select_from(Case)
-            if "product_category" in by:
-                query = query.outerjoin(Product, Product.id == Case.product_id)
-            if "tier" in by:
-                query = query.join(Customer, Customer.id == Case.customer_id)
-            query = _case_scope(r.session, f, query)
-        if by:
-            query = query.group_by(*[k for k in keys])
-        # plain values straight from the driver (no per-row type processing): codes stay
-        # the vocabulary's strings, days come as ISO text on SQLite and dates on PostgreSQL
-        plain = query.with_only_columns(*[sa.type_coerce(c, sa.String if i < len(by) else None)
-                                          if i < len(by) else c
-                                          for i, c in enumerate(query.selected_columns)])
-        rows = list(map(tuple, r.session.connection().execute(plain).all()))
+            query = _case_scope(r.session, f, _joined(sa.select(*keys, *sums)
+                                                      .select_from(Case), by))
+        frame = _grouped(r, query, by, measures)
+        overdue = _grouped(r, _overdue(r.session, f, by, now or utcnow()), by, list(OVERDUE))
+    if not by:
+        return pd.concat([frame, overdue], axis=1).fillna(0).astype("int64")
+    frame = frame.merge(overdue, on=list(by), how="left")
+    frame[list(OVERDUE)] = frame[list(OVERDUE)].fillna(0).astype("int64")
+    return frame.loc[frame["created"] > 0].reset_index(drop=True)
+
+
+def _overdue(s, f: Filters, by: tuple[str, ...], now: datetime):
+    """The period's open cases past their first-response or resolution due time, per `by`
+    (the (status, resolution_due_at) index finds them: a few thousand in a chain)."""
+    response_late, resolution_late = sla.late_conditions(now)
+    query = (sa.select(*[_CASE_KEYS[k].label(k) for k in by],
+                       *[sa.func.sum(sa.case((late, 1), else_=0)).label(name)
+                         for name, late in zip(OVERDUE, (response_late, resolution_late))])
+             .select_from(Case).where(Case.status.in_(sla.OPEN_STATUSES)))
+    return _case_scope(s, f, _joined(query, by))
+
+
+def _joined(query, by: tuple[str, ...]):
+    """The tables a grouping key of the cases lives in."""
+    if "product_category" in by:
+        query = query.outerjoin(Product, Product.id == Case.product_id)
+    if "tier" in by:
+        query = query.join(Customer, Customer.id == Case.customer_id)
+    return query
+
+
+def _grouped(r, query, by: tuple[str, ...], measures: list[str]) -> pd.DataFrame:
+    """A query of `by` keys then `measures`, grouped by the keys, as a frame of whole
+    numbers (days as dates)."""
+    keys = list(query.selected_columns)[:len(by)]
+    if by:
+        query = query.group_by(*keys)
+    # plain values straight from the driver (no per-row type processing): codes stay the
+    # vocabulary's strings, days come as ISO text on SQLite and dates on PostgreSQL
+    plain = query.with_only_columns(*[sa.type_coerce(c, sa.String) if i < len(by) else c
+                                      for i, c in enumerate(query.selected_columns)])
+    rows = list(map(tuple, r.session.connection().execute(plain).all()))
     frame = pd.DataFrame.from_records(rows, columns=list(by) + measures)
     # whole numbers on both databases (PostgreSQL sums BIGINT columns into Decimals)
     frame[measures] = frame[measures].fillna(0).astype("int64")
-    if not by:
-        return frame
     if "day" in by:
         frame["day"] = _as_dates(frame["day"])
-    return frame.loc[frame["created"] > 0].reset_index(drop=True)
+    return frame
 
 
 def _as_dates(values: pd.Series) -> pd.Series:
@@ -309,9 +344,10 @@ def _as_dates(values: pd.Series) -> pd.Series:
                        for v in values.unique()})
 
 
-# rate -> (numerator, denominator) among the summed measures
-RATES = {"response_rate": ("response_met", "response_targeted"),
-         "resolution_rate": ("resolution_met", "resolution_targeted"),
+# rate -> (numerator, denominator) among the summed measures; the service levels count the
+# open cases already late as missed (else a desk that stops answering would look better)
+RATES = {"response_rate": ("response_met", ("response_targeted", "response_overdue")),
+         "resolution_rate": ("resolution_met", ("resolution_targeted", "resolution_overdue")),
          "fcr_rate": ("first_contact_resolved", "resolved"),
          "reopen_rate": ("reopened", "resolved"),
          "escalation_rate": ("escalated", "created"),
@@ -323,15 +359,21 @@ def with_rates(frame: pd.DataFrame) -> pd.DataFrame:
     """Shares (0..1) and averages from the summed counts; NaN where nothing was measured."""
     out = frame.copy()
     for rate, (num, den) in RATES.items():
-        out[rate] = (out[num] / out[den].where(out[den] > 0)).astype("float64")
+        total = sum(out[d] for d in _parts(den))
+        out[rate] = (out[num] / total.where(total > 0)).astype("float64")
     return out
+
+
+def _parts(denominator: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (denominator,) if isinstance(denominator, str) else denominator
 
 
 def rates(totals: dict) -> dict:
     """with_rates for one row of totals (plain ints in, None where nothing was measured)."""
     out = {k: int(v) for k, v in totals.items()}
     for rate, (num, den) in RATES.items():
-        out[rate] = out[num] / out[den] if out[den] else None
+        total = sum(out[d] for d in _parts(den))
+        out[rate] = out[num] / total if total else None
     return out
 
 
@@ -344,18 +386,20 @@ def volume(uow: UnitOfWork, actor: Actor, f: Filters, grain: str = "day") -> pd.
             .rename(columns={"created": "cases"}))
 
 
-def trend(uow: UnitOfWork, actor: Actor, f: Filters, grain: str = "week") -> pd.DataFrame:
+def trend(uow: UnitOfWork, actor: Actor, f: Filters, grain: str = "week",
+          now: datetime | None = None) -> pd.DataFrame:
     """Every rate per period: SLA compliance, FCR, reopen and escalation, average times."""
     grain = _grain(grain)
-    frame = counts(uow, actor, f, ("day",))
+    frame = counts(uow, actor, f, ("day",), now)
     frame["period"] = periods(frame["day"], grain)
     summed = frame.drop(columns=["day"]).groupby("period", as_index=False).sum()
     return with_rates(summed)
 
 
-def breakdown(uow: UnitOfWork, actor: Actor, f: Filters, by: str) -> pd.DataFrame:
+def breakdown(uow: UnitOfWork, actor: Actor, f: Filters, by: str,
+              now: datetime | None = None) -> pd.DataFrame:
     """Every rate per channel, kind, category, agent, store, product category or tier."""
-    frame = with_rates(counts(uow, actor, f, (by,)))
+    frame = with_rates(counts(uow, actor, f, (by,), now))
     if by == "agent_id":
         names = dict(_staff_names(uow, frame["agent_id"].dropna().astype(int).tolist()))
         frame.insert(0, "agent", frame["agent_id"].map(
@@ -363,9 +407,9 @@ def breakdown(uow: UnitOfWork, actor: Actor, f: Filters, by: str) -> pd.DataFram
     return frame.sort_values("created", ascending=False).reset_index(drop=True)
 
 
-def headline(uow: UnitOfWork, actor: Actor, f: Filters) -> dict:
+def headline(uow: UnitOfWork, actor: Actor, f: Filters, now: datetime | None = None) -> dict:
     """The period's totals and rates, for the KPI row and the report."""
-    return rates(counts(uow, actor, f).iloc[0].to_dict())
+    return rates(counts(uow, actor, f, (), now).iloc[0].to_dict())
 
 
 @dataclass(frozen=True)
@@ -381,17 +425,17 @@ class Overview:
 
 
 def overview(uow: UnitOfWork, actor: Actor, f: Filters, grain: str = "day",
-             trend_grain: str = "week") -> Overview:
+             trend_grain: str = "week", now: datetime | None = None) -> Overview:
     require(actor, Action.ANALYTICS_VIEW)
     grain, trend_grain = _grain(grain), _grain(trend_grain)
     f = checked(f)
     before = f.previous()
     # both periods in one read (up to twice the longest period: checked above, not here;
     # a calendar comparison may leave days between them, which belong to neither)
-    both = _counts(uow, replace(f, start=before.start), ("day", "channel", "kind"))
+    both = _counts(uow, replace(f, start=before.start), ("day", "channel", "kind"), now)
     current = both.loc[both["day"] >= f.start]
     earlier = both.loc[(both["day"] >= before.start) & (both["day"] <= before.end)]
-    measures = list(rollups.MEASURES)
+    measures = list(rollups.MEASURES) + list(OVERDUE)
 
     def totals(frame: pd.DataFrame) -> dict:
         return rates(frame[measures].sum().to_dict())

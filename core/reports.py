@@ -104,11 +104,6 @@ def _checked(kind: object, year: object, number: object) -> tuple[str, int, int]
     return "quarter", year, _whole(number, N_("Quarter"), 1, 4)
 
 
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def report_period(kind: str, year: int, number: int,
                   today: date | None = None) -> tuple[date, date]:
     """The month or quarter as shop days, both ends included. With `today`, a period that
@@ -116,7 +111,7 @@ def report_period(kind: str, year: int, number: int,
     kind, year, number = _checked(kind, year, number)
     months = 1 if kind == "month" else 3
     start = date(year, number if kind == "month" else 3 * (number - 1) + 1, 1)
-    end = _add_months(start, months) - timedelta(days=1)
+    end = analytics.shift_months(start, months) - timedelta(days=1)
     if today is not None and start > today:
         raise ValidationError(
             N_("That period starts on {start}, in the future: choose one that has begun."),
@@ -138,7 +133,7 @@ def previous_period(kind: str, year: int, number: int) -> tuple[date, date]:
     kind, year, number = _checked(kind, year, number)
     start, _ = report_period(kind, year, number)
     end = start - timedelta(days=1)
-    return (_add_months(start, -1 if kind == "month" else -3), end)
+    return (analytics.shift_months(start, -1 if kind == "month" else -3), end)
 
 
 def period_label(language: str | None, kind: str, year: int, number: int) -> str:
@@ -327,9 +322,9 @@ def _old_bucket() -> int:
     return bounds.index(BACKLOG_OLD_DAYS) + 1
 
 
-def _period_numbers(uow: UnitOfWork, actor: Actor, f: Filters) -> dict:
+def _period_numbers(uow: UnitOfWork, actor: Actor, f: Filters, now: datetime) -> dict:
     """The headline values of one period (no backlog: that is now's, not the period's)."""
-    head = analytics.headline(uow, actor, f)
+    head = analytics.headline(uow, actor, f, now)
     durations = analytics.durations(uow, actor, f).set_index("measure")
     survey = service_quality.satisfaction_total(uow, actor, f)
     refunds = service_quality.refunds_total(uow, actor, f)
@@ -375,13 +370,17 @@ def build_report(uow: UnitOfWork, actor: Actor, kind: str, year: int, number: in
     today = analytics.shop_today(uow, now)
     start, end = report_period(kind, year, number, today=today)
     prev_start, prev_end = previous_period(kind, year, number)
+    partial = end >= today
+    if partial:  # so far this period against the same days of the one before
+        prev_start, prev_end = analytics.previous_span(f"this_{kind}", start, today)
     f = analytics.checked(Filters(start, end, tuple(channels), tuple(kinds), tuple(categories),
                                   tuple(store_ids), tuple(product_categories),
                                   tuple(agent_ids), tuple(tiers)))
     pf = Filters(prev_start, prev_end, f.channels, f.kinds, f.categories, f.store_ids,
                  f.product_categories, f.agent_ids, f.tiers)
 
-    current, previous = _period_numbers(uow, actor, f), _period_numbers(uow, actor, pf)
+    current, previous = (_period_numbers(uow, actor, f, now),
+                         _period_numbers(uow, actor, pf, now))
     backlog = service_quality.backlog(uow, actor, f, now=now)
     backlog = (backlog.groupby("order", as_index=False)["cases"].sum()
                if len(backlog) else pd.DataFrame({"order": [], "cases": []}))
@@ -396,8 +395,8 @@ def build_report(uow: UnitOfWork, actor: Actor, kind: str, year: int, number: in
     figures = tuple(compare(key, label, unit, better, current[key], previous[key])
                     for key, label, unit, better in FIGURES)
 
-    channel = analytics.breakdown(uow, actor, f, "channel")
-    prev_channel = analytics.breakdown(uow, actor, pf, "channel")
+    channel = analytics.breakdown(uow, actor, f, "channel", now)
+    prev_channel = analytics.breakdown(uow, actor, pf, "channel", now)
     sla_by_channel = _rates(channel, "channel", ["response_rate", "resolution_rate",
                                                  "fcr_rate", "reopen_rate",
                                                  "avg_response_minutes"])
@@ -409,7 +408,7 @@ def build_report(uow: UnitOfWork, actor: Actor, kind: str, year: int, number: in
         "channel": sla_by_channel["channel"], "cases": sla_by_channel["cases"],
         "previous_cases": sla_by_channel["channel"].map(
             before["created"] if len(before) else {}).fillna(0).astype(int)})
-    sla_by_category = _rates(analytics.breakdown(uow, actor, f, "category"), "category",
+    sla_by_category = _rates(analytics.breakdown(uow, actor, f, "category", now), "category",
                              ["response_rate", "resolution_rate", "fcr_rate"])
 
     volume = analytics.volume(uow, actor, f, "week")
@@ -426,7 +425,7 @@ def build_report(uow: UnitOfWork, actor: Actor, kind: str, year: int, number: in
     after_sales = current.pop("_after_sales").head(TOP_ROWS).reset_index(drop=True)
     previous.pop("_after_sales")
     complaints_by_product = service_quality.complaints_by(uow, actor, f, "product", TOP_ROWS)
-    scorecards = service_quality.scorecards(uow, actor, f)
+    scorecards = service_quality.scorecards(uow, actor, f, now)
 
     top = []
     for row in pareto.loc[pareto["root_cause"].notna()].head(TOP_CAUSES).itertuples():
@@ -443,7 +442,7 @@ def build_report(uow: UnitOfWork, actor: Actor, kind: str, year: int, number: in
                   pareto=pareto, after_sales=after_sales)
     return ManagementReport(
         kind=kind, year=year, number=number, language=language, start=start, end=end,
-        previous_start=prev_start, previous_end=prev_end, partial=end >= today,
+        previous_start=prev_start, previous_end=prev_end, partial=partial,
         generated_at=now, filters=f, figures=figures, volume_by_week=volume,
         volume_by_channel=volume_by_channel, sla_by_channel=sla_by_channel,
         sla_by_category=sla_by_category, satisfaction_by_channel=satisfaction,
@@ -1124,8 +1123,8 @@ TEXT = {
     "no_cause": N_("No complaint with a root cause in this period."),
     "no_data": N_("No data."),
     "filters": N_("Filters"),
-    "partial": N_("This period is not over yet: its figures run up to today, while the "
-                  "previous period is complete."),
+    "partial": N_("This period is not over yet: its figures run up to today and are "
+                  "compared with the same days of the period before."),
     "pdf": N_("To keep this report as a PDF, use your browser's Print command (Ctrl+P, or "
               "Cmd+P on a Mac) and choose \"Save as PDF\" as the printer."),
     "colours": N_("Green: better than the previous period; red: worse. The number of cases "

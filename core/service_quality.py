@@ -18,7 +18,7 @@ from core.analytics import Filters, checked, utc_bounds
 from core.clock import utcnow
 from core.errors import ValidationError
 from core.i18n import N_
-from core.permissions import Action, require
+from core.permissions import Action, allowed, require
 from core.uow import UnitOfWork
 from core.vocabulary import AfterSalesKind, CallbackStatus, CallOutcome, RefundStatus
 from db.models import (
@@ -242,9 +242,12 @@ def complaints_by(uow: UnitOfWork, actor: Actor, f: Filters, by: str,
 def complaint_examples(uow: UnitOfWork, actor: Actor, f: Filters, root_cause: str | None,
                        limit: int = 3) -> pd.DataFrame:
     """A few recent complaints of one cause, for the report: case number, day, product and
-    subject with digit runs and e-mail addresses masked (a subject can quote a phone)."""
+    subject. The subject is free text an agent wrote and may name or locate the customer in
+    ways no mask catches: only people allowed to see customers' personal data get it (with
+    the name, e-mail addresses and digit runs masked still); for the others it is None."""
     require(actor, Action.ANALYTICS_VIEW)
     f = checked(f)
+    with_subject = allowed(actor.roles, Action.CUSTOMER_PERSONAL_DATA)
     with uow.reader() as r:
         # the customer's name is read only to be masked out of the subject
         query = (_complaints(r.session, f, Case.id, Case.created_day, Product.name,
@@ -255,7 +258,8 @@ def complaint_examples(uow: UnitOfWork, actor: Actor, f: Filters, root_cause: st
                         else Complaint.root_cause == root_cause)
                  .order_by(Case.created_at.desc()).limit(max(1, min(int(limit), 20))))
         rows = r.session.execute(query).all()
-    return pd.DataFrame([(cid, day, product, mask_personal(subject, names=(customer,)))
+    return pd.DataFrame([(cid, day, product,
+                          mask_personal(subject, names=(customer,)) if with_subject else None)
                          for cid, day, product, subject, customer in rows],
                         columns=["case_id", "day", "product", "subject"])
 
@@ -271,7 +275,8 @@ def mask_personal(text: str | None, names: tuple[str, ...] = ()) -> str | None:
             if len(part) >= 2:
                 text = re.sub(re.escape(part), "***", text, flags=re.IGNORECASE)
     text = re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", "***", text)
-    return re.sub(r"\+?\d[\d\s-]{4,}\d", "***", text)
+    # digits however grouped: 138 0013 8000, 138-0013-8000, 138.0013.8000, (021) 5555 1234
+    return re.sub(r"\+?\(?\d[\d\s().\/-]{4,}\d", "***", text)
 
 
 # --- after-sales -------------------------------------------------------------------------------
@@ -298,7 +303,8 @@ def after_sales_by_product(uow: UnitOfWork, actor: Actor, f: Filters,
         requests = (sa.select(pid.label("pid"), sa.func.count().label("requests"),
                               kind_count(AfterSalesKind.RETURN).label("returns"),
                               kind_count(AfterSalesKind.EXCHANGE).label("exchanges"),
-                              kind_count(AfterSalesKind.REPAIR).label("repairs"))
+                              kind_count(AfterSalesKind.REPAIR).label("repairs"),
+                              kind_count(AfterSalesKind.REFUND).label("refund_requests"))
                     .select_from(AfterSalesRequest)
                     .where(AfterSalesRequest.created_at >= start,
                            AfterSalesRequest.created_at < end)
@@ -359,6 +365,7 @@ def after_sales_by_product(uow: UnitOfWork, actor: Actor, f: Filters,
             sku=sku, product=name, product_category=cat, units_sold=units,
             requests=int(row.requests), returns=int(row.returns),
             exchanges=int(row.exchanges), repairs=int(row.repairs),
+            refund_requests=int(row.refund_requests),
             return_rate=row.returns / units if units else None,
             exchange_rate=row.exchanges / units if units else None,
             repair_rate=row.repairs / units if units else None,
@@ -368,9 +375,9 @@ def after_sales_by_product(uow: UnitOfWork, actor: Actor, f: Filters,
 
 
 AFTER_SALES_COLUMNS = ["sku", "product", "product_category", "units_sold", "requests",
-                       "returns", "exchanges", "repairs", "return_rate", "exchange_rate",
-                       "repair_rate", "refunded_cents", "parts_cents", "labour_minutes",
-                       "transport_cents"]
+                       "returns", "exchanges", "repairs", "refund_requests", "return_rate",
+                       "exchange_rate", "repair_rate", "refunded_cents", "parts_cents",
+                       "labour_minutes", "transport_cents"]
 
 
 # --- backlog and scorecards --------------------------------------------------------------------
@@ -399,11 +406,12 @@ def backlog(uow: UnitOfWork, actor: Actor, f: Filters,
     return frame.sort_values(["order", "status"]).reset_index(drop=True)
 
 
-def scorecards(uow: UnitOfWork, actor: Actor, f: Filters) -> pd.DataFrame:
+def scorecards(uow: UnitOfWork, actor: Actor, f: Filters,
+               now: datetime | None = None) -> pd.DataFrame:
     """Per agent (case owner), cases created in the period: handled (resolved), average
     first response and resolution in opening minutes, FCR, reopen rate, SLA compliance,
     satisfaction from the surveys; per technician the quality-check pass rate of their jobs."""
-    cases = analytics.breakdown(uow, actor, f, "agent_id")
+    cases = analytics.breakdown(uow, actor, f, "agent_id", now)
     cases = cases.loc[cases["agent_id"].notna()]
     scores = satisfaction_by(uow, actor, f, "agent")
     with uow.reader() as r:

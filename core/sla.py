@@ -271,14 +271,18 @@ def resolution_state(case: Case, now: datetime) -> SlaState:
                  case.sla_paused_at)
 
 
+def late_conditions(now: datetime):
+    """(first response late, resolution late) for a case still open at `now`."""
+    return (sa.and_(Case.first_response_at.is_(None), Case.first_response_due_at < now),
+            # paused before its due time the clock stopped in time; paused after, it was late
+            sa.and_(sa.or_(Case.sla_paused_at.is_(None),
+                           Case.sla_paused_at >= Case.resolution_due_at),
+                    Case.resolution_due_at < now))
+
+
 def breached_condition(now: datetime):
     """Open cases past a due time: no first response in time, or unresolved past due."""
-    return sa.and_(Case.status.in_(OPEN_STATUSES), sa.or_(
-        sa.and_(Case.first_response_at.is_(None), Case.first_response_due_at < now),
-        # paused before its due time the clock stopped in time; paused after, it was late
-        sa.and_(sa.or_(Case.sla_paused_at.is_(None),
-                       Case.sla_paused_at >= Case.resolution_due_at),
-                Case.resolution_due_at < now)))
+    return sa.and_(Case.status.in_(OPEN_STATUSES), sa.or_(*late_conditions(now)))
 
 
 def about_to_breach_condition(now: datetime, horizon: timedelta = timedelta(hours=1)):

@@ -203,9 +203,10 @@ def _ordered(by_channel: Mapping[Channel, dict]) -> dict[Channel, dict]:
 
 # --- handling times ---------------------------------------------------------------------------
 
-def average_handling_seconds(uow: UnitOfWork) -> dict[Channel, int]:
+def average_handling_seconds(uow: UnitOfWork, actor: Actor) -> dict[Channel, int]:
     """The average handling time per channel, in seconds: a policy, since CareDesk does not
     time calls. A setting `staffing.aht_seconds.<channel>` wins over the defaults in code."""
+    require(actor, Action.ANALYTICS_VIEW)
     with uow.reader() as r:
         return _policy_aht(r.session)
 

@@ -36,7 +36,9 @@ MEASURES: dict[str, str] = {
     "resolution_met": "CASE WHEN {r}.resolved_at IS NOT NULL AND {r}.resolution_due_at IS NOT "
                       "NULL AND NOT {r}.resolution_breached THEN 1 ELSE 0 END",
     "first_contact_resolved": "CASE WHEN {r}.first_contact_resolution THEN 1 ELSE 0 END",
-    "reopened": "CASE WHEN {r}.reopen_count > 0 THEN 1 ELSE 0 END",
+    # of the resolved cases, those reopened before (a share of the resolved, never > 100 %)
+    "reopened": "CASE WHEN {r}.resolved_at IS NOT NULL AND {r}.reopen_count > 0 THEN 1 "
+                "ELSE 0 END",
     "escalated": "CASE WHEN {r}.escalated THEN 1 ELSE 0 END",
     "response_minutes": "COALESCE({r}.first_response_minutes, 0)",
     "resolution_minutes": "COALESCE({r}.resolution_minutes, 0)",

@@ -31,11 +31,8 @@ except DomainError as e:
     st.error(e.render(_))
     st.stop()
 
-before = filters.previous()
-st.caption(_("{period}. The changes under the figures compare with the {days} days before, "
-             "{start} to {end}.").format(period=period_text(filters), days=filters.days,
-                                         start=before.start.isoformat(),
-                                         end=before.end.isoformat()))
+st.caption(_("{period}. The changes under the figures compare with {before}.").format(
+    period=period_text(filters), before=period_text(filters.previous())))
 section = st.segmented_control(
     _("Section"), list(sections.SECTIONS), default="overview", required=True,
     format_func=lambda s: _(sections.SECTIONS[s]), key=keys.ANALYTICS_SECTION,

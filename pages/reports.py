@@ -28,17 +28,18 @@ METRICS_PER_ROW = 4
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def load_report(staff_id: int, kind: str, year: int, number: int,
+def load_report(staff_id: int, roles: tuple[str, ...], kind: str, year: int, number: int,
                 language: str) -> reports.ManagementReport:
-    # cached per person and choice; core checks the permission on every fresh build
+    # cached per person, roles and choice (a role taken away is not served from the cache);
+    # core checks the permission on every fresh build
     return reports.build_report(runtime.uow(), runtime.require_actor(), kind, year, number,
                                 language)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def load_files(staff_id: int, kind: str, year: int, number: int,
+def load_files(staff_id: int, roles: tuple[str, ...], kind: str, year: int, number: int,
                language: str) -> tuple[bytes, bytes]:
-    report = load_report(staff_id, kind, year, number, language)
+    report = load_report(staff_id, roles, kind, year, number, language)
     return (reports.report_html(report).encode("utf-8"), reports.report_workbook(report))
 
 
@@ -191,7 +192,8 @@ with st.form(keys.REPORTS_FORM):
                            value=default_year, step=1, key=keys.REPORTS_YEAR)
     if kind == "quarter":
         number = c2.selectbox(_("Quarter"), range(1, 5), index=default_number - 1,
-                              format_func=lambda q: f"Q{q}", key=keys.REPORTS_QUARTER)
+                              format_func=lambda q: _("Q{quarter}").format(quarter=q),
+                              key=keys.REPORTS_QUARTER)
     else:
         number = c2.selectbox(_("Month"), range(1, 13), index=default_number - 1,
                               format_func=lambda m: _(reports.MONTHS[m - 1]),
@@ -203,8 +205,9 @@ with st.form(keys.REPORTS_FORM):
     st.form_submit_button(_("Show report"), type="primary", icon=":material/summarize:")
 
 try:
-    report = load_report(actor.staff_id, kind, int(year), int(number), language)
-    html, workbook = load_files(actor.staff_id, kind, int(year), int(number), language)
+    roles = tuple(sorted(actor.roles))
+    report = load_report(actor.staff_id, roles, kind, int(year), int(number), language)
+    html, workbook = load_files(actor.staff_id, roles, kind, int(year), int(number), language)
 except DomainError as e:
     st.error(e.render(_))
     st.stop()

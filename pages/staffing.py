@@ -31,14 +31,16 @@ HOUR_AXIS = alt.Axis(labelAngle=0, labelExpr="slice(datum.label, 0, 2)")
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def load_policy() -> dict[str, int]:
-    return {c.value: s for c, s in workload.average_handling_seconds(runtime.uow()).items()}
+def load_policy(staff_id: int, roles: tuple[str, ...]) -> dict[str, int]:
+    return {c.value: s for c, s in workload.average_handling_seconds(
+        runtime.uow(), runtime.require_actor()).items()}
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def load_plan(staff_id: int, weeks: int, shrinkage: float,
+def load_plan(staff_id: int, roles: tuple[str, ...], weeks: int, shrinkage: float,
               aht: tuple[tuple[str, int], ...]) -> workload.WorkloadPlan:
-    # cached per person and inputs; the history only grows by a whole week at a time
+    # cached per person, roles (a role taken away is not served from the cache) and inputs;
+    # the history only grows by a whole week at a time
     return workload.staffing_plan(runtime.uow(), runtime.require_actor(), weeks=weeks,
                                   shrinkage=shrinkage, aht_seconds=dict(aht))
 
@@ -147,7 +149,7 @@ st.caption(_("How many agents each hour needs to answer phone and chat within th
              "standard, from the contacts of the last weeks, beside the staff on the rota."))
 
 try:
-    policy = load_policy()
+    policy = load_policy(actor.staff_id, tuple(sorted(actor.roles)))
 except DomainError as e:
     st.error(e.render(_))
     st.stop()
@@ -173,7 +175,8 @@ with st.form(keys.STAFFING_FORM):
     st.form_submit_button(_("Plan"), type="primary", icon=":material/calculate:")
 
 try:
-    plan = load_plan(actor.staff_id, int(weeks), shrinkage / 100, aht)
+    plan = load_plan(actor.staff_id, tuple(sorted(actor.roles)), int(weeks), shrinkage / 100,
+                     aht)
 except DomainError as e:
     st.error(e.render(_))
     st.stop()

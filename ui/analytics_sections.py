@@ -18,7 +18,6 @@ from core.vocabulary import AfterSalesKind, CaseStatus
 from ui import analytics_data as data
 from ui import keys, runtime
 from ui.analytics_filters import FILTER_KEY, keep_only
-from ui.analytics_filters import period_text as filter_period_text
 from ui.analytics_view import (GRAINS, all_periods, chart, grain_label, known, kpi, percent,
                                period_kind, period_text, period_title, resolve_grain, stamp,
                                table)
@@ -94,8 +93,6 @@ def overview(f: Filters) -> None:
     score, score_before = data.satisfaction_total(f), data.satisfaction_total(view.compared_with)
     reach, reach_before = data.reach(f), data.reach(view.compared_with)
     durations_before = view.previous_durations
-    st.caption(_("Changes are against {period}.").format(
-        period=filter_period_text(view.compared_with)))
 
     c = st.columns(5)
     kpi(c[0], _("Cases"), now["created"], before.get("created"), "count",
@@ -500,7 +497,7 @@ def after_sales(f: Filters) -> None:
         st.info(_("No after-sales requests were made in this period with these filters."))
         return
     frame["group"] = frame["product"] + " (" + frame["sku"] + ")"
-    frame["refunds"] = frame["requests"] - frame["returns"] - frame["exchanges"] - frame["repairs"]
+    frame["refunds"] = frame["refund_requests"]
     for cents in ("refunded_cents", "parts_cents", "transport_cents"):
         frame[cents.replace("_cents", "")] = frame[cents] / 100
     kinds = {"returns": AfterSalesKind.RETURN, "exchanges": AfterSalesKind.EXCHANGE,

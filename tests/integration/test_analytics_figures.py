@@ -544,3 +544,35 @@ def test_a_breakdown_by_something_unknown_is_refused(uow, people, sla_cases):
 def test_non_numeric_ids_are_refused_as_bad_input(uow, people, kw):
     with pytest.raises(ValidationError):
         analytics.headline(uow, people["ana"], f(**kw))
+
+
+def test_open_cases_past_their_due_time_count_as_missed(uow, people, world):
+    """A case nobody answered is a miss from its due time on, not only once answered late:
+    else a desk that stops answering would look better. Paused (waiting on the customer)
+    before its due time, the clock stopped in time."""
+    ana, c = people["ana"], world["regular"]
+    at = utc("2026-11-10 10:00")
+    add_case(uow, at, c, fr=30, fr_sla="met", res=60, res_sla="met")   # on time
+    unanswered = add_case(uow, at, c, channel="phone")                  # open, no answer
+    waiting = add_case(uow, at, c, fr=20, fr_sla="met")
+    with uow:
+        case = uow.session.get(Case, unanswered)
+        case.first_response_due_at, case.resolution_due_at = at + HOUR, at + 4 * HOUR
+        paused = uow.session.get(Case, waiting)
+        paused.resolution_due_at, paused.sla_paused_at = at + 4 * HOUR, at + 2 * HOUR
+        paused.status = CaseStatus.WAITING_CUSTOMER
+        uow.commit()
+    before_due, after_due = at + 30 * MIN, at + 5 * HOUR
+    head = analytics.headline(uow, ana, NOV, now=before_due)
+    assert (head["response_overdue"], head["resolution_overdue"]) == (0, 0)
+    assert (head["response_rate"], head["resolution_rate"]) == (1.0, 1.0)
+    head = analytics.headline(uow, ana, NOV, now=after_due)
+    assert (head["response_overdue"], head["resolution_overdue"]) == (1, 1)
+    # first response: 2 answered in time + 1 late and unanswered; resolution: 1 + 1
+    assert (r(head["response_rate"]), head["resolution_rate"]) == (r(2 / 3), 0.5)
+    by_channel = analytics.breakdown(uow, ana, NOV, "channel", now=after_due)
+    assert table(by_channel, "channel", ("response_overdue", "response_rate")) == {
+        "email": (0, 1.0), "phone": (1, 0.0)}
+    # the same whichever source answers
+    both = analytics.headline(uow, ana, f(tiers=BOTH_TIERS), now=after_due)
+    assert both == head

@@ -96,8 +96,16 @@ def test_the_services_keep_the_rollup_equal_to_the_cases(uow, engine, agent, cus
     cases.reopen(uow, agent, on_the_spot, version, "Customer says it broke again")
     assert same(engine)
     totals = {m: sum(v[i] for v in rollup(engine).values()) for i, m in enumerate(MEASURES)}
-    assert totals["resolved"] == 1 and totals["reopened"] == 1
+    # reopened and open again: not among the resolved, so not yet among the reopened ones
+    # (the reopen rate is a share of the resolved cases and never passes 100 %)
+    assert totals["resolved"] == 1 and totals["reopened"] == 0
     assert totals["first_contact_resolved"] == 0
+    with uow.reader() as r:
+        version = r.session.get(Case, on_the_spot).version
+    cases.change_status(uow, agent, on_the_spot, "resolved", version)
+    assert same(engine)
+    totals = {m: sum(v[i] for v in rollup(engine).values()) for i, m in enumerate(MEASURES)}
+    assert totals["resolved"] == 2 and totals["reopened"] == 1
 
 
 def test_raw_updates_and_deletes_move_the_rollup_too(uow, engine, agent, customer):

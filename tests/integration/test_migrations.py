@@ -53,3 +53,35 @@ def test_an_older_database_is_brought_to_head_keeping_its_data(database_url):
 def test_upgrading_twice_changes_nothing(engine):
     upgrade(engine)
     assert current_revision(engine) == head_revision()
+
+
+def test_cases_from_before_the_rollups_get_their_day_minutes_and_counts(database_url):
+    """The analytics migration fills in what older cases lack: the shop day, the opening
+    minutes (public holidays of the case's own year left out) and the daily rollups."""
+    eng = make_engine(database_url)
+    drop_everything(eng)
+    upgrade(eng, "f1c2d3e4a5b6")
+    with eng.begin() as conn:
+        conn.execute(sa.text("INSERT INTO customer (id, name, tier, marketing_consent, language, "
+                             "version, created_at, updated_at) VALUES (1, 'Li', 'regular', "
+                             "false, 'en', 1, '2024-01-01', '2024-01-01')"))
+        # opened Friday 27 September 2024 17:00 in Shanghai, answered Tuesday 8 October 10:00:
+        # 1 opening hour on Friday, Sunday 29th and Monday 30th worked (9 h each, Sunday being
+        # a make-up working day), 1-7 October closed for National Day, 1 hour on Tuesday =
+        # 20 hours (with 2026's holidays instead it would be 65)
+        conn.execute(sa.text(
+            "INSERT INTO service_case (id, kind, channel, category, priority, status, "
+            "customer_id, subject, question, first_contact_resolution, escalated, "
+            "reopen_count, created_at, first_response_at, updated_at, sla_paused_seconds, "
+            "first_response_breached, resolution_breached, version) VALUES (1, 'inquiry', "
+            "'email', 'delivery', 'normal', 'open', 1, 'Parcel', '-', false, false, 0, "
+            "'2024-09-27 09:00:00', '2024-10-08 02:00:00', '2024-10-08 02:00:00', 0, false, "
+            "false, 1)"))
+    upgrade(eng)
+    with eng.connect() as conn:
+        day, minutes = conn.execute(sa.text(
+            "SELECT created_day, first_response_minutes FROM service_case")).one()
+        assert str(day)[:10] == "2024-09-27" and minutes == 20 * 60
+        assert conn.execute(sa.text("SELECT created, responded, response_minutes FROM "
+                                    "case_daily")).one() == (1, 1, 20 * 60)
+    eng.dispose()

@@ -132,13 +132,15 @@ def test_a_zone_half_an_hour_off_utc_counts_by_quarter_hour(uow, analyst):
 
 # --- handling times ---------------------------------------------------------------------------
 
-def test_handling_times_are_the_policy(uow):
-    assert workload.average_handling_seconds(uow) == {
+def test_handling_times_are_the_policy(uow, analyst):
+    with pytest.raises(PermissionDenied):
+        workload.average_handling_seconds(uow, add_staff(uow, "tech", Role.TECHNICIAN))
+    assert workload.average_handling_seconds(uow, analyst) == {
         Channel.PHONE: 360, Channel.EMAIL: 600, Channel.WEB: 420, Channel.CHAT: 480,
         Channel.SOCIAL: 420, Channel.WALK_IN: 420}
     set_setting(uow, "staffing.aht_seconds.phone", 300)
     set_setting(uow, "staffing.aht_seconds.chat", "soon")     # unreadable: the default
-    policy = workload.average_handling_seconds(uow)
+    policy = workload.average_handling_seconds(uow, analyst)
     assert policy[Channel.PHONE] == 300 and policy[Channel.CHAT] == 480
 
 

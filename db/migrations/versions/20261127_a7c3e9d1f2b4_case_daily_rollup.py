@@ -42,7 +42,12 @@ def _backfill(bind) -> None:
     tz = _timezone(bind)
     zone = ZoneInfo(tz)
     session = Session(bind=bind)
-    calendar = sla.load_calendar(session, datetime.utcnow())
+    calendars = {}  # per year: a calendar holds the public holidays of the years around it
+
+    def calendar(at: datetime):
+        if at.year not in calendars:
+            calendars[at.year] = sla.load_calendar(session, datetime(at.year, 7, 1))
+        return calendars[at.year]
     utc = ZoneInfo("UTC")
     last = 0
     update = sa.text("UPDATE service_case SET created_day = :day, first_response_minutes = :fr, "
@@ -58,8 +63,10 @@ def _backfill(bind) -> None:
             created, responded, resolved = (_dt(v) for v in (created, responded, resolved))
             params.append(dict(
                 id=cid, day=created.replace(tzinfo=utc).astimezone(zone).date(),
-                fr=None if responded is None else int(calendar.between(created, responded) // 60),
-                res=None if resolved is None else int(calendar.between(created, resolved) // 60)))
+                fr=None if responded is None else int(
+                    calendar(created).between(created, responded) // 60),
+                res=None if resolved is None else int(
+                    calendar(created).between(created, resolved) // 60)))
         bind.execute(update, params)
         last = rows[-1][0]
     session.close()
