@@ -113,7 +113,8 @@ def overview(f: Filters) -> None:
             n=score["answers"]))
     kpi(c[1], _("Reach rate"), reach["rate"], reach_before["rate"], "rate",
         _("Of the callbacks finished in the period (done or unreachable), the share "
-          "where the customer was reached. Cancelled ones do not count."))
+          "where the customer was reached. Cancelled ones do not count. All callbacks, "
+          "whatever the other filters: care calls belong to no case."))
     kpi(c[2], _("Median first response"), _median(view.durations, "first_response"),
         _median(durations_before, "first_response"), "minutes",
         _("Half of the first responses took at most this long, in opening hours."),
@@ -357,7 +358,8 @@ def satisfaction(f: Filters) -> None:
     c[3].metric(_("Reach rate"), percent(reach["rate"]),
                 border=True,
                 help=_("Of the callbacks finished in the period (done or unreachable), the "
-                       "share where the customer was reached. Cancelled ones do not count."))
+                       "share where the customer was reached. Cancelled ones do not count. All "
+                       "callbacks, whatever the other filters: care calls belong to no case."))
     st.caption(_("Callbacks finished: {closed}, customer reached: {reached}.").format(
         closed=reach["closed"], reached=reach["reached"]))
     if not answers:
