@@ -7,9 +7,10 @@ in pandas after loading the case table (the naive peer).
 
 Targets (issue 6): default view cold under 1 s, warm under 100 ms, within 2x of DuckDB.
 "The default view" is core.analytics.overview, the Overview's figures: the period's and
-the previous period's totals and rates, volume per day x channel x kind, the weekly trend,
-and both periods' medians and 90th percentiles of first response and resolution. The
-peers compute the same from the loaded case table.
+the previous period's totals and rates (with the open cases already past due counted as
+missed), volume per day x channel x kind, the weekly trend, and both periods' medians and
+90th percentiles of first response and resolution. The peers compute the same from the
+loaded case table.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ COLUMNS = ("created_day", "channel", "kind", "category", "store_id", "owner_id",
            "customer_id", "first_response_at", "first_response_due_at",
            "first_response_breached", "resolved_at", "resolution_due_at",
            "resolution_breached", "first_contact_resolution", "reopen_count", "escalated",
-           "first_response_minutes", "resolution_minutes")
+           "first_response_minutes", "resolution_minutes", "status", "sla_paused_at")
 
 
 def main() -> None:
@@ -91,8 +92,11 @@ def main() -> None:
     t0 = time.perf_counter()
     with engine.connect() as conn:
         frame = pd.read_sql(sa.text(f"SELECT {', '.join(COLUMNS)} FROM service_case"), conn)
-    load_ms = (time.perf_counter() - t0) * 1000
     frame["created_day"] = pd.to_datetime(frame["created_day"]).dt.date
+    for col in COLUMNS:  # SQLite hands times over as text
+        if col.endswith("_at"):
+            frame[col] = pd.to_datetime(frame[col])
+    load_ms = (time.perf_counter() - t0) * 1000
     for col in ("first_response_breached", "resolution_breached", "first_contact_resolution",
                 "escalated"):
         frame[col] = frame[col].astype(bool)
@@ -117,6 +121,14 @@ def main() -> None:
                 sum(escalated::int), sum(coalesce(first_response_minutes, 0)),
                 sum(coalesce(resolution_minutes, 0))
             FROM cases WHERE {where} GROUP BY ALL""").fetchall()
+        # the open cases already late, per day x channel x kind (missed service levels)
+        now = utcnow()
+        duck.execute(f"""SELECT created_day, channel, kind,
+                sum((first_response_at IS NULL AND first_response_due_at < ?)::int),
+                sum(((sla_paused_at IS NULL OR sla_paused_at >= resolution_due_at)
+                     AND resolution_due_at < ?)::int)
+            FROM cases WHERE status IN ('new', 'open', 'waiting_customer', 'waiting_internal')
+            AND {where} GROUP BY ALL""", [now, now]).fetchall()
         for period in (f, prev):  # the KPI row's medians and their change
             duck.execute(f"""SELECT quantile_cont(first_response_minutes, [0.5, 0.9]),
                     avg(first_response_minutes), quantile_cont(resolution_minutes, [0.5, 0.9]),
@@ -139,6 +151,17 @@ def main() -> None:
             "escalated": part["escalated"], "frm": part["first_response_minutes"].fillna(0),
             "rm": part["resolution_minutes"].fillna(0)})
         flags.groupby(["day", "channel", "kind"]).sum()
+        now = pd.Timestamp(utcnow())
+        open_ = part.loc[part["status"].isin(["new", "open", "waiting_customer",
+                                               "waiting_internal"])]
+        pd.DataFrame({
+            "day": open_["created_day"], "channel": open_["channel"], "kind": open_["kind"],
+            "response_overdue": open_["first_response_at"].isna()
+            & (pd.to_datetime(open_["first_response_due_at"]) < now),
+            "resolution_overdue": (open_["sla_paused_at"].isna()
+                                   | (open_["sla_paused_at"] >= open_["resolution_due_at"]))
+            & (pd.to_datetime(open_["resolution_due_at"]) < now),
+        }).groupby(["day", "channel", "kind"]).sum()
         for period in (part.loc[part["created_day"] >= f.start],
                        part.loc[part["created_day"] <= prev.end]):
             period["first_response_minutes"].quantile([0.5, 0.9])
