@@ -5,6 +5,7 @@
     python manage.py create-user USERNAME --role admin [--role supervisor] [--password-stdin]
     python manage.py seed-demo [--scale small|chain] [--staff-password P]
     python manage.py callbacks        (schedule the periodic care calls; run daily from cron)
+    python manage.py import customers|products|orders|staff FILE [--dry-run]
     python manage.py backup PATH
     python manage.py restore PATH
 """
@@ -113,6 +114,96 @@ def callbacks() -> None:
         click.echo(f"{trigger}: {count} care calls scheduled")
     if not scheduled:
         click.echo("no care call was owed")
+
+
+IMPORT_KINDS = ("customers", "products", "orders", "staff")   # core.import_rules.ImportKind
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(IMPORT_KINDS))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="check every row and report, write nothing")
+@click.option("--map", "columns", multiple=True, metavar="FIELD=COLUMN",
+              help="read FIELD from the file's COLUMN (repeat; FIELD= leaves it out)")
+@click.option("--as", "username", help="the administrator the import is recorded for "
+                                       "(default: the server's command line)")
+def import_file(kind, path, dry_run, columns, username) -> None:
+    """Import a CSV or .xlsx file: all of it, or nothing if any row is bad (listed, with
+    a non-zero exit). Re-importing the same file changes nothing."""
+    import contextlib
+    from pathlib import Path
+
+    from core import imports
+    from core.i18n import translator
+    from core.uow import UnitOfWork
+    _ = translator("en")
+    mapping = {}
+    for item in columns:
+        field, sep, column = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not FIELD=COLUMN", param_hint="--map")
+        mapping[field.strip()] = column.strip() or None
+    uow = UnitOfWork(_engine())
+    actor = _actor(uow, username) if username else None
+    data = Path(path).read_bytes()
+    call = imports.preview_import if dry_run else imports.apply_import
+    bar = click.progressbar(length=1000, label="importing", file=sys.stderr)
+    shown = sys.stderr.isatty()   # a progress bar only for a person watching
+    done = [0]
+
+    def progress(fraction: float, message: str) -> None:
+        target = int(min(max(fraction, 0.0), 1.0) * 1000)
+        bar.label = f"{_(message):<20}"
+        bar.update(target - done[0])
+        done[0] = target
+    with bar if shown else contextlib.nullcontext():
+        try:
+            report = call(uow, actor, kind, data, Path(path).name, mapping or None,
+                          progress if shown else None)
+        except imports.ImportRefused as refused:
+            report = refused.report
+        except DomainError as e:
+            _fail(e)
+    _print_report(report, _)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+    if report.applied:
+        click.echo("imported")
+    else:
+        click.echo("dry run: nothing was written")
+
+
+def _actor(uow, username: str):
+    import sqlalchemy as sa
+
+    from core.actor import Actor
+    from db.models import Staff
+    with uow.reader() as r:
+        s = r.session.scalar(sa.select(Staff).where(Staff.username == username.lower()))
+        if s is None or not s.active:
+            raise click.ClickException(f"no active staff member {username!r}")
+        return Actor(s.id, s.username, s.display_name, s.role_set, s.language.value)
+
+
+def _print_report(report, _) -> None:
+    from core.imports import render_missing
+    click.echo(f"{report.file_name}: {report.rows:,} rows ({report.encoding})")
+    for field, column in report.mapping.items():
+        click.echo(f"  {field:<22} <- {column}")
+    unused = [h for h in report.headers if h and h not in report.mapping.values()]
+    if unused:
+        click.echo(f"  not imported: {', '.join(unused)}")
+    for fields in render_missing(report, _):
+        click.echo(f"no column for: {fields}", err=True)
+    for p in report.problems:
+        where = f" [{p.column}]" if p.column else ""
+        click.echo(f"row {p.row}{where}: {p.render(_)}", err=True)
+    if report.problems:
+        click.echo(f"bad rows: {len(report.bad_rows):,}; nothing was imported", err=True)
+    counts = f"new {report.new:,}, updated {report.updated:,}, unchanged {report.unchanged:,}"
+    if report.kind == "orders":
+        counts += f" (orders), {report.lines:,} order lines"
+    click.echo(counts)
 
 
 @cli.command()

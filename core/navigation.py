@@ -45,6 +45,7 @@ SCREENS: tuple[Screen, ...] = (
     Screen("reports", N_("Reports"), ":material/summarize:", INSIGHT, Action.REPORTS_VIEW),
     Screen("staffing", N_("Staffing planner"), ":material/groups:", INSIGHT,
            Action.ANALYTICS_VIEW),
+    Screen("exports", N_("Exports"), ":material/download:", INSIGHT, Action.DATA_EXPORT),
     Screen("admin", N_("Administration"), ":material/admin_panel_settings:", SYSTEM,
            Action.STAFF_MANAGE),
     Screen("audit", N_("Audit log"), ":material/history:", SYSTEM, Action.AUDIT_VIEW),

@@ -1,54 +1,18 @@
-"""Administration: the policies the desk runs on, starting with the callback rules."""
+"""Administration: staff, the policies the desk runs on, imports and backups. Each tab is
+drawn by its own module in ui/ (one owner each); this page only lays them out."""
 import streamlit as st
 
-from core import callback_rules
-from core.i18n import N_
-from core.labels import CALLBACK_TRIGGER
+from ui import admin_backup, admin_callback_rules, admin_imports, admin_policies, admin_staff
 from ui import runtime
-from ui.actions import call, flash, run, show_flash
-from ui.fmt import label
+from ui.actions import show_flash
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
 st.title(_("Administration"))
 show_flash()
 
-(tab_rules,) = st.tabs([_("Callback rules")])
-with tab_rules:
-    st.caption(_("Which events and customers get a follow-up or care call, and when. A customer "
-                 "never has two open calls of the same kind."))
-    rules, max_attempts = callback_rules.rules(runtime.uow(), actor)
-    for rule in rules:
-        with st.form(f"admin.rule.{rule.trigger.value}"):
-            st.markdown("**" + label(_, CALLBACK_TRIGGER, rule.trigger) + "**")
-            c1, c2 = st.columns(2)
-            enabled = c1.toggle(_("On"), value=rule.enabled)
-            days = c2.number_input(
-                _("Business days after the event") if rule.business_days
-                else _("Every (calendar days)"),
-                min_value=rule.low, max_value=rule.high, value=rule.delay_days, step=1)
-            st.caption(_("{n} open now").format(n=rule.open_callbacks))
-            if not rule.business_days and not rule.enabled:
-                owed = callback_rules.preview(runtime.uow(), actor, rule.trigger)
-                st.caption(_("Switching this on schedules {n} care calls now, spread over the "
-                             "period.").format(n=owed))
-            if st.form_submit_button(_("Save")):
-                done, scheduled = call(callback_rules.update_rule, rule.trigger, enabled,
-                                       int(days), rule.version)
-                if done:
-                    flash(N_("Saved."))
-                    if scheduled is None:
-                        flash(N_("The database was busy: the care calls will be scheduled by "
-                                 "the next hourly run."))
-                    elif scheduled:
-                        flash(N_("{n} care calls scheduled."), n=sum(scheduled.values()))
-                    st.rerun()
-    with st.form("admin.callback_attempts"):
-        attempts = st.number_input(
-            _("Unanswered calls before a callback closes as unreachable"),
-            min_value=callback_rules.ATTEMPTS[0], max_value=callback_rules.ATTEMPTS[1],
-            value=max_attempts, step=1)
-        if st.form_submit_button(_("Save")):
-            if run(callback_rules.set_max_attempts, int(attempts)):
-                flash(N_("Saved."))
-                st.rerun()
+tabs = st.tabs([_("Staff"), _("Policies"), _("Callback rules"), _("Imports"), _("Backup")])
+for tab, module in zip(tabs, (admin_staff, admin_policies, admin_callback_rules, admin_imports,
+                              admin_backup)):
+    with tab:
+        module.render(actor)

@@ -83,3 +83,70 @@ REPORTS_REFRESH = "reports.refresh"              # the "Refresh data" button
 REPORTS_TABLE = "reports.table"                  # + ".<table key>"
 REPORTS_HTML = "reports.html"                    # the printable report's download
 REPORTS_EXCEL = "reports.excel"                  # the workbook's download
+
+# the Exports page (pages/exports.py)
+EXPORTS_KIND = "exports.kind"                    # customers / orders / cases
+EXPORTS_FORM = "exports.form"                    # + ".<kind>": that kind's filters
+EXPORTS_FILTER = "exports.filter"                # + ".<kind>.<filter>": one filter's widget
+EXPORTS_RESULT = "exports.result"                # (kind, filters, preview) last shown
+EXPORTS_PREVIEW = "exports.preview"              # the preview's table
+EXPORTS_DOWNLOAD = "exports.download"            # + ".csv" / ".xlsx"
+
+# the Audit log page (pages/audit.py)
+AUDIT_VIEW = "audit.view"                        # all / personal data
+AUDIT_FORM = "audit.form"
+AUDIT_FILTER = "audit.filter"                    # + ".<filter>": one filter's widget
+AUDIT_FILTERS = "audit.filters"                  # the AuditFilters applied
+AUDIT_CURSORS = "audit.cursors"                  # before_id of each page shown so far
+AUDIT_TABLE = "audit.table"                      # + ".<n>": the page's table (row selection)
+AUDIT_NEWER = "audit.newer"
+AUDIT_OLDER = "audit.older"
+AUDIT_DOWNLOAD = "audit.download"                # + ".csv" / ".xlsx"
+
+# Administration -> Backup (ui/admin_backup.py)
+BACKUP_NOW = "backup.now"
+BACKUP_TABLE = "backup.table"
+BACKUP_PICK = "backup.pick"                      # the backup whose restore command is shown
+
+# the Staff tab of Administration (ui/admin_staff.py)
+ADMIN_STAFF_TABLE = "admin.staff.table"
+ADMIN_STAFF_NEW = "admin.staff.new"              # + ".<n>": the "New staff member" form
+ADMIN_STAFF_NEW_RESETS = "admin.staff.new_resets"  # n above: an empty form after a creation
+ADMIN_STAFF_PICK = "admin.staff.pick"            # the staff id whose record is open
+ADMIN_STAFF_EDIT = "admin.staff.edit"            # + ".<id>.<version>": their form and buttons
+ADMIN_STAFF_PASSWORD = "admin.staff.password"    # (username, name, temporary password): shown
+                                                 # on the next run only, then dropped
+
+# Administration -> Policies (ui/admin_policies.py)
+POLICIES_SECTION = "admin.policies.section"          # sla / calendar / aftersales / texts
+POLICIES_SLA_PICK = "admin.policies.sla.pick"        # the target being edited (id; 0 = new)
+POLICIES_SLA_NEXT = "admin.policies.sla.next"        # the id to pick on the next run (saved)
+POLICIES_SLA_FORM = "admin.policies.sla.form"        # + ".<id>.<version>"
+POLICIES_SLA_DEACTIVATE = "admin.policies.sla.deactivate"  # + ".<id>.<version>"
+POLICIES_SLA_INACTIVE = "admin.policies.sla.inactive"      # the inactive target to bring back
+POLICIES_SLA_REACTIVATE = "admin.policies.sla.reactivate"
+POLICIES_HOURS_FORM = "admin.policies.hours"         # + ".<hours shown>"
+POLICIES_COUNTRY_FORM = "admin.policies.country"     # + ".<version>"
+POLICIES_OWN_DAY_FORM = "admin.policies.own_day"
+POLICIES_OWN_DAY_PICK = "admin.policies.own_day.pick"
+POLICIES_OWN_DAY_REMOVE = "admin.policies.own_day.remove"
+POLICIES_AFTERSALES_PICK = "admin.policies.aftersales.pick"  # a category policy id; 0 = new
+POLICIES_AFTERSALES_FORM = "admin.policies.aftersales.form"  # + ".<id>.<version>"
+POLICIES_AFTERSALES_REMOVE = "admin.policies.aftersales.remove"  # + ".<id>.<version>"
+POLICIES_THRESHOLD_FORM = "admin.policies.threshold"  # + ".<version>"
+POLICIES_TEXTS_KIND = "admin.policies.texts.kind"    # canned / templates
+POLICIES_CANNED_PICK = "admin.policies.canned.pick"  # a canned reply id; 0 = new
+POLICIES_CANNED_FORM = "admin.policies.canned.form"  # + ".<id>.<version>"
+POLICIES_TEMPLATE_KEY = "admin.policies.template.key"
+POLICIES_TEMPLATE_FORM = "admin.policies.template.form"  # + ".<id>.<version>"
+
+# Administration -> Imports (ui/admin_imports.py)
+IMPORT_KIND = "imports.kind"                     # customers / products / orders / staff
+IMPORT_FILE = "imports.file"                     # + ".<kind>.<n>": the uploader
+IMPORT_UPLOADS = "imports.uploads"               # n above: an empty uploader after an import
+IMPORT_MAPPING = "imports.mapping"               # + ".<kind>.<file id>.<field>": its column
+IMPORT_PREVIEW = "imports.preview"               # (file, mapping, report) of the last check
+IMPORT_HEADERS = "imports.headers"               # (file id, column names) of the last file
+IMPORT_APPLY = "imports.apply"                   # the Import button
+IMPORT_DOWNLOAD = "imports.bad_rows"             # the bad rows as CSV
+IMPORT_RESULT = "imports.result"                 # what the last import did, shown once

@@ -78,8 +78,8 @@ def test_first_run_creates_the_administrator_who_can_then_log_in(setup_app, new_
     submit_login(page, "boss", password)
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("Beatrice Boss (boss)", exact=True)).to_be_visible()
-    assert "Administration" in wait_for_nav(page, {"Home", "Administration", "Audit log",
-                                                   "My account"})
+    assert "Administration" in wait_for_nav(page, {"Home", "Exports", "Administration",
+                                                   "Audit log", "My account"})
 
     # Setup happens once: any later visitor gets the login form.
     later = new_context().new_page()
@@ -98,10 +98,10 @@ ROLE_PAGES = {
     "technician": ["Home", "Products", "My jobs", "My account"],
     "supervisor": ["Home", "Intake", "Cases", "Customers", "Products", "Callbacks", "After-sales",
                    "Complaint review", "After-sales approval", "Team", "Analytics",
-                   "Reports", "Staffing planner", "Audit log", "My account"],
+                   "Reports", "Staffing planner", "Exports", "Audit log", "My account"],
     "analyst": ["Home", "Customers", "Products", "Analytics", "Reports", "Staffing planner",
-                "My account"],
-    "admin": ["Home", "Administration", "Audit log", "My account"],
+                "Exports", "My account"],
+    "admin": ["Home", "Exports", "Administration", "Audit log", "My account"],
 }
 
 

@@ -34,9 +34,10 @@ EXPECTED_SCREENS = {
     Role.TECHNICIAN: ["products", "jobs", "account"],
     Role.SUPERVISOR: ["intake", "cases", "customers", "products", "callbacks", "aftersales",
                       "complaints", "approvals", "team", "analytics", "reports", "staffing",
-                      "audit", "account"],
-    Role.ANALYST: ["customers", "products", "analytics", "reports", "staffing", "account"],
-    Role.ADMIN: ["admin", "audit", "account"],
+                      "exports", "audit", "account"],
+    Role.ANALYST: ["customers", "products", "analytics", "reports", "staffing", "exports",
+                   "account"],
+    Role.ADMIN: ["exports", "admin", "audit", "account"],
 }
 
 
