@@ -23,6 +23,10 @@ from db.migrate import upgrade
 from db.models import Staff, StaffRole, StaffSkill
 from db.session import make_engine
 
+# the security casebook's option, marker, `tried` fixture and report (tests/casebook.py)
+from casebook import (pytest_addoption, pytest_configure, pytest_runtest_makereport,  # noqa: F401
+                      pytest_sessionfinish, pytest_terminal_summary, tried)
+
 PASSWORD = "Service-desk-2026"
 
 
