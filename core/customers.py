@@ -38,7 +38,7 @@ from sqlalchemy.orm import selectinload
 from core import audit, callback_rules, care_plans
 from core.actor import Actor
 from core.clock import utcnow
-from core.errors import NotFound, ValidationError
+from core.errors import ConcurrentChange, NotFound, ValidationError
 from core.i18n import N_
 from core.permissions import Action, allowed, require
 from core.search_keys import email_key, name_key, prefix_upper
@@ -342,6 +342,20 @@ def _clean_email(raw: object) -> str | None:
     return normalize_email(text) if text else None
 
 
+def _flush_unique_contact(uow: UnitOfWork, phone_normalized: str | None, email: str | None,
+                          exclude_id: int | None = None) -> None:
+    """Writes the pending change; if someone else's form saved the same phone or e-mail
+    between our check and this write (PostgreSQL reads committed data; SQLite's write lock
+    rules it out), the database's unique index refuses it and the agent is told whose it is."""
+    try:
+        uow.flush()
+    except sa.exc.IntegrityError:
+        uow.session.rollback()
+        with uow.reader() as r:
+            _check_unique_contact(r, phone_normalized, email, exclude_id)
+        raise ConcurrentChange() from None
+
+
 def _check_unique_contact(uow: UnitOfWork, phone_normalized: str | None, email: str | None,
                           exclude_id: int | None = None) -> None:
     """A phone number or e-mail address belongs to one (not merged) customer: a second record
@@ -600,7 +614,7 @@ def create_customer(uow: UnitOfWork, actor: Actor, *, name: str, phone: str | No
                             consent_changed_at=now if consent else None,
                             language=clean_language, address=clean_address, city=clean_city)
         uow.session.add(customer)
-        uow.flush()
+        _flush_unique_contact(uow, phone_e164, mail)
         audit.record(uow, actor, "customer_created", "customer", customer.id, None,
                      _snapshot(customer))
         uow.commit()
@@ -660,6 +674,7 @@ def update_customer(uow: UnitOfWork, actor: Actor, customer_id: int,
         old, new = audit.changes(before, _snapshot(customer))
         if not new:
             return customer.version
+        _flush_unique_contact(uow, phone_e164, mail, exclude_id=customer.id)
         audit.record(uow, actor, "customer_updated", "customer", customer.id, old, new)
         callback_rules.on_customer_changed(uow, actor, customer, old_tier, old_consent, utcnow())
         uow.commit()
@@ -759,6 +774,10 @@ def merge_customers(uow: UnitOfWork, actor: Actor, keep_id: int, merge_id: int) 
             .execution_options(synchronize_session=False)).rowcount
         if earlier:
             moved["customer.merged_into_id"] = earlier
+        # first out of the live records, so that its phone or e-mail may move to the kept
+        # one without two live records holding it at any moment (a unique index)
+        gone.merged_into_id = keep.id
+        uow.flush()
         filled = []
         if not keep.phone_normalized and gone.phone_normalized:
             keep.phone, keep.phone_normalized = gone.phone, gone.phone_normalized
@@ -771,7 +790,6 @@ def merge_customers(uow: UnitOfWork, actor: Actor, keep_id: int, merge_id: int) 
         if gone.tier == CustomerTier.VIP and keep.tier != CustomerTier.VIP:
             keep.tier = CustomerTier.VIP
             filled.append("tier")
-        gone.merged_into_id = keep.id
         keep.updated_at = now  # bumps the kept record's version: open forms reload
         callback_rules.on_customer_changed(uow, actor, keep, old_tier, old_consent, now)
         payload = {"kept_id": keep_id, "merged_id": merge_id, "moved": moved,

@@ -146,6 +146,16 @@ def _KEY(length: int) -> sa.types.TypeEngine:
 
 class Customer(Versioned, Timestamped, Base):
     __tablename__ = "customer"
+    # a phone number or e-mail address belongs to one live (not merged) customer; the service
+    # checks first to name the owner, the database makes it hold when two forms save at once
+    __table_args__ = (
+        sa.Index("uq_customer_live_phone", "phone_normalized", unique=True,
+                 sqlite_where=sa.text("merged_into_id IS NULL AND phone_normalized IS NOT NULL"),
+                 postgresql_where=sa.text("merged_into_id IS NULL AND phone_normalized IS NOT NULL")),
+        sa.Index("uq_customer_live_email", "email_normalized", unique=True,
+                 sqlite_where=sa.text("merged_into_id IS NULL AND email_normalized IS NOT NULL"),
+                 postgresql_where=sa.text("merged_into_id IS NULL AND email_normalized IS NOT NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), index=True)
     phone: Mapped[Optional[str]] = mapped_column(sa.String(40))

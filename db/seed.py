@@ -725,7 +725,7 @@ class _Seed:
                 names.append(sz + gz)
                 local = f"{gp}.{sp}".lower()
                 has_mail = py.random() < 0.4
-            emails.append(f"{local}{i % 997}@{py.choice(MAIL_HOSTS)}" if has_mail else None)
+            emails.append(f"{local}{i}@{py.choice(MAIL_HOSTS)}" if has_mail else None)
             phones.append(f"{digits[:3]} {digits[3:7]} {digits[7:]}" if i % 3
                           else f"+86 {digits[:3]}-{digits[3:7]}-{digits[7:]}")
             norms.append("+86" + digits)

@@ -1,4 +1,5 @@
 """Migrations bring an empty or older database to head, and head matches the models."""
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -84,4 +85,27 @@ def test_cases_from_before_the_rollups_get_their_day_minutes_and_counts(database
         assert str(day)[:10] == "2024-09-27" and minutes == 20 * 60
         assert conn.execute(sa.text("SELECT created, responded, response_minutes FROM "
                                     "case_daily")).one() == (1, 1, 20 * 60)
+    eng.dispose()
+
+
+def test_customers_sharing_a_phone_stop_the_upgrade_with_what_to_merge(database_url):
+    """The unique-contact indexes cannot be built over duplicates: the upgrade names them
+    and changes nothing, and goes through once they are merged."""
+    eng = make_engine(database_url)
+    drop_everything(eng)
+    upgrade(eng, "c9a1d5e7f3b2")
+    insert = sa.text("INSERT INTO customer (name, phone_normalized, tier, marketing_consent, "
+                     "language, version, created_at, updated_at) VALUES (:n, '+8613900000001', "
+                     "'regular', false, 'zh_CN', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+    with eng.begin() as conn:
+        conn.execute(insert, {"n": "Li Lei"})
+        conn.execute(insert, {"n": "Li Lei 2"})
+    with pytest.raises(RuntimeError, match=r"\+8613900000001 \(2 customers\)"):
+        upgrade(eng)
+    assert current_revision(eng) == "c9a1d5e7f3b2"
+    with eng.begin() as conn:
+        conn.execute(sa.text("UPDATE customer SET merged_into_id = (SELECT min(id) FROM "
+                             "customer) WHERE name = 'Li Lei 2'"))
+    upgrade(eng)
+    assert current_revision(eng) == head_revision()
     eng.dispose()
