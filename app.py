@@ -1,15 +1,20 @@
 """CareDesk: log the user in and build the navigation from their roles. Nothing else."""
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from core import auth, staff
-from core.errors import DomainError
-from core.i18n import LANGUAGES, language_name
+from core.errors import Busy, DatabaseUnavailable, DomainError, Unexpected
+from core.i18n import LANGUAGES, language_name, translator
 from core.labels import ROLE
 from core.navigation import screens_for
 from ui import keys, login, runtime
+from ui.fmt import error_md
 from ui.setup import setup_screen
+
+log = logging.getLogger("caredesk")
 
 st.set_page_config(page_title="CareDesk", page_icon=":material/support_agent:",
                    layout="wide")
@@ -23,7 +28,10 @@ def language_picker(actor) -> None:
         chosen = st.session_state["caredesk.language_picker"]
         st.session_state[keys.LANGUAGE] = chosen
         if actor is not None:
-            auth.set_language(runtime.uow(), actor, chosen)
+            try:
+                auth.set_language(runtime.uow(), actor, chosen)
+            except DomainError as error:   # a callback runs before the try below
+                st.error(error_md(error, translator(chosen)))
 
     st.sidebar.selectbox(_("Language"), LANGUAGES, index=LANGUAGES.index(current),
                          format_func=language_name, key="caredesk.language_picker",
@@ -66,7 +74,20 @@ def main() -> None:
     st.navigation(sections).run()
 
 
+def _failed(error: DomainError) -> None:
+    _ = runtime.gettext()
+    st.error(error_md(error, _))
+    if isinstance(error, (Busy, DatabaseUnavailable, Unexpected)):
+        # the page may not have been drawn at all: a way back without reloading the tab
+        st.button(_("Try again"), key="caredesk.try_again")
+
+
 try:
     main()
-except DomainError as error:
-    st.error(error.render(runtime.gettext()))
+except DomainError as error:   # includes a busy or unreachable database (core.uow)
+    _failed(error)
+except Exception:  # noqa: BLE001
+    # A bug: the details (often SQL) go to the server's log; the user gets a plain message.
+    # (st.stop and st.rerun are not Exceptions: they pass through.)
+    log.exception("unexpected error in a page run")
+    _failed(Unexpected())

@@ -314,7 +314,8 @@ def preview_policy(uow: UnitOfWork, actor: Actor, order_line_id: int, kind: str,
 # --- requests ---------------------------------------------------------------------------------
 
 def _request(uow: UnitOfWork, request_id: int, for_update: bool = False) -> AfterSalesRequest:
-    query = sa.select(AfterSalesRequest).where(AfterSalesRequest.id == request_id)
+    query = sa.select(AfterSalesRequest).where(
+        AfterSalesRequest.id == validate.record_id(request_id))
     req = uow.session.scalar(query.with_for_update() if for_update else query)
     if req is None:
         raise NotFound(N_("After-sales request {request_id} does not exist."),
@@ -489,7 +490,9 @@ def prepare_request(uow: UnitOfWork, actor: Actor, request_id: int, *,
                     expected_version: int | None = None, notes: str | None = None,
                     refund_cents: int | None = None) -> None:
     """A second agent checks a waiting request (notes, refund amount) and signs it as its
-    preparer; from then on neither the creator nor the preparer can decide it."""
+    preparer; from then on neither the creator nor the preparer can decide it. The preparer
+    is one person: the creator cannot prepare, and nobody prepares over someone else (that
+    would drop the first preparer from the four-eyes check and let them decide)."""
     require(actor, Action.AFTERSALES_REQUEST)
     notes_ = _text("notes", notes)
     with uow:
@@ -498,6 +501,15 @@ def prepare_request(uow: UnitOfWork, actor: Actor, request_id: int, *,
         if req.status != S.AWAITING_APPROVAL:
             raise _not_pending(req)
         refund = _refund_of(uow, req.id)
+        if actor.staff_id in (req.created_by_id, refund.requested_by_id if refund else None):
+            raise PermissionDenied(N_("You filed this request, so someone else must prepare "
+                                      "it (four-eyes rule)."))
+        if req.prepared_by_id is not None and req.prepared_by_id != actor.staff_id:
+            raise PermissionDenied(
+                N_("{name} already prepared request {request_id}; only they can change what "
+                   "they prepared (four-eyes rule)."),
+                name=_names(uow.session, [req.prepared_by_id]).get(req.prepared_by_id, "?"),
+                request_id=req.id)
         old = {"notes": req.notes, "refund_cents": refund.amount_cents if refund else None,
                "prepared_by_id": req.prepared_by_id}
         if refund_cents is not None:
@@ -726,7 +738,7 @@ def _technician(uow: UnitOfWork, staff_id: int) -> Staff:
 
 
 def _job(uow: UnitOfWork, job_id: int, for_update: bool = False) -> ServiceJob:
-    query = sa.select(ServiceJob).where(ServiceJob.id == job_id)
+    query = sa.select(ServiceJob).where(ServiceJob.id == validate.record_id(job_id))
     job = uow.session.scalar(query.with_for_update() if for_update else query)
     if job is None:
         raise NotFound(N_("Service job {job_id} does not exist."), job_id=job_id)
@@ -1214,7 +1226,7 @@ def request_view(uow: UnitOfWork, actor: Actor, request_id: int) -> RequestView:
     _require_any(actor, Action.AFTERSALES_REQUEST, Action.AFTERSALES_APPROVE, Action.JOB_WORK)
     with uow.reader() as r:
         s = r.session
-        req = s.get(AfterSalesRequest, request_id)
+        req = s.get(AfterSalesRequest, validate.record_id(request_id))
         if req is None:
             raise NotFound(N_("After-sales request {request_id} does not exist."),
                            request_id=request_id)
@@ -1280,6 +1292,7 @@ def request_view(uow: UnitOfWork, actor: Actor, request_id: int) -> RequestView:
             can_decide=_may_decide(actor, req, first_refund),
             can_prepare=req.status == S.AWAITING_APPROVAL
             and allowed(actor.roles, Action.AFTERSALES_REQUEST)
-            and actor.staff_id != req.created_by_id,
+            and actor.staff_id != req.created_by_id
+            and req.prepared_by_id in (None, actor.staff_id),
             can_cancel=req.status in (S.SUBMITTED, S.AWAITING_APPROVAL)
             and allowed(actor.roles, Action.AFTERSALES_REQUEST))

@@ -96,13 +96,22 @@ def checked(f: Filters) -> Filters:
         tiers=tuple(validate.choice(CustomerTier, t, N_("Customer tier")) for t in f.tiers),
         store_ids=_ids(f.store_ids, N_("Store")),
         agent_ids=_ids(f.agent_ids, N_("Agent")),
-        product_categories=tuple(str(p) for p in f.product_categories))
+        product_categories=tuple(_category(p) for p in f.product_categories))
+
+
+def _category(value: object) -> str:
+    """A product category as offered by filter_options (compared literally)."""
+    text = str(value)
+    if len(text) > 60 or validate.unstorable(text):     # db.models.Product.category
+        raise ValidationError(N_("{field}: choose from the list."),
+                              field=Term(N_("Product category")))
+    return text
 
 
 def _ids(values, what: str) -> tuple[int, ...]:
     try:
-        return tuple(int(v) for v in values)
-    except (TypeError, ValueError):
+        return tuple(validate.record_id(v) for v in values)
+    except ValidationError:
         raise ValidationError(N_("{field}: choose from the list."), field=Term(what)) from None
 
 

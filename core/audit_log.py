@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from core import audit, data_exports, exports, sla
+from core import audit, data_exports, exports, sla, validate
 from core.actor import Actor
 from core.clock import utcnow
 from core.customers import mask_address, mask_email, mask_phone, mask_text, sees_personal_data
@@ -91,10 +91,8 @@ class AuditPage:
 
 def _text(value: object, what: str) -> str | None:
     text = str(value).strip() if value is not None else ""
-    if len(text) > TEXT_MAX:
-        raise ValidationError(N_("{field} is too long: {length} characters, at most {limit}."),
-                              field=Term(what), length=len(text), limit=TEXT_MAX)
-    return text or None
+    # compared literally (equality), never as a pattern; NUL and broken characters refused
+    return validate.text(text, field=what, limit=TEXT_MAX)
 
 
 def checked(f: AuditFilters) -> AuditFilters:
@@ -109,8 +107,8 @@ def checked(f: AuditFilters) -> AuditFilters:
     staff_id = None
     if f.staff_id is not None:
         try:
-            staff_id = int(f.staff_id)
-        except (TypeError, ValueError):
+            staff_id = validate.record_id(f.staff_id)
+        except ValidationError:
             raise ValidationError(N_("{field}: choose from the list."),
                                   field=Term(N_("Who"))) from None
     for day in (f.start, f.end):
@@ -178,13 +176,14 @@ def entries(uow: UnitOfWork, actor: Actor, filters: AuditFilters, *,
     (None: the newest)."""
     require(actor, Action.AUDIT_VIEW)
     f = checked(filters)
-    limit = min(max(1, int(limit)), PAGE_SIZE_MAX)
+    limit = validate.whole(limit, field=N_("Rows per page"), low=1, high=PAGE_SIZE_MAX)
     personal = sees_personal_data(actor)
     with uow.reader() as r:
         s = r.session
         where = _where(s, f)
         if before_id is not None:
-            where.append(AuditEntry.id < int(before_id))
+            where.append(AuditEntry.id < validate.whole(before_id, field=N_("Page"), low=0,
+                                                        high=validate.ID_MAX))
         found = s.execute(_query().where(*where).order_by(AuditEntry.id.desc())
                           .limit(limit + 1)).all()
     rows = _rows(found[:limit], personal)

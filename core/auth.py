@@ -12,6 +12,7 @@ with (ARCHITECTURE.md) lives here:
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import unicodedata
 from datetime import datetime, timedelta
@@ -83,6 +84,17 @@ def check_password(password: str, password_hash: str) -> bool:
         return False
 
 
+def password_matches(password: str | None, password_hash: str | None) -> bool:
+    """The login form's check: always one bcrypt comparison of the same cost, whether the
+    account exists (password_hash None: it does not, or is disabled) or the password is too
+    long for bcrypt, so that neither the answer nor its time tells who has an account."""
+    candidate = password or ""
+    if password_hash is None or len(candidate.encode()) > 72:
+        check_password("-", unmatchable_hash())
+        return False
+    return check_password(candidate, password_hash)
+
+
 @lru_cache(maxsize=1)
 def unmatchable_hash() -> str:
     """A real bcrypt hash nobody knows the password of: a locked account's stand-in, and the
@@ -122,7 +134,8 @@ def locked_usernames(uow: UnitOfWork, now: datetime | None = None) -> dict[str, 
 
 def record_failed_login(uow: UnitOfWork, username: str) -> datetime | None:
     """Counts a failure; returns the time the username is locked until, if it now is."""
-    name = normalize_username(username)[:64]
+    # as typed (no account has such a name), but storable: PostgreSQL text holds no NUL
+    name = normalize_username(username).replace("\x00", "\ufffd")[:64]
     with uow:
         uow.session.add(LoginAttempt(username=name, succeeded=False))
         uow.commit()
@@ -137,6 +150,7 @@ def login_credentials(uow: UnitOfWork) -> dict:
 
     Disabled staff are absent; locked usernames get a hash no password matches, so that the
     library refuses them through the same path (and in the same time) as a wrong password."""
+    unmatchable_hash()  # made before anyone is timed: the first unknown name is no slower
     with uow.reader() as r:
         locked = locked_usernames(r)
         staff = r.session.scalars(sa.select(Staff).where(Staff.active.is_(True))).all()
@@ -173,8 +187,8 @@ def session_key_from_cookie(token: str | None, secret: str,
         return None
     username, expiry = claims.get("username"), claims.get("exp_date")
     if not isinstance(username, str) or isinstance(expiry, bool) \
-            or not isinstance(expiry, (int, float)):
-        return None
+            or not isinstance(expiry, (int, float)) or not math.isfinite(expiry):
+        return None  # JSON allows NaN and Infinity, which never compare as past
     now_ts = (now or datetime.now()).timestamp()
     if expiry <= now_ts:
         return None

@@ -63,9 +63,12 @@ def insert_open(uow: UnitOfWork, rows: list[dict]) -> list[int]:
     for start in range(0, len(rows), _CHUNK):
         chunk = [{"status": CallbackStatus.OPEN, "attempts": 0, "version": 1, **row}
                  for row in rows[start:start + _CHUNK]]
+        # the partial index's condition as a literal: a bound parameter there works until
+        # PostgreSQL switches a prepared statement to its generic plan, which then cannot
+        # match the index ("no unique or exclusion constraint matching the ON CONFLICT")
         statement = (insert(Callback).values(chunk)
                      .on_conflict_do_nothing(index_elements=["customer_id", "purpose"],
-                                             index_where=Callback.status == "open")
+                                             index_where=sa.text("status = 'open'"))
                      .returning(Callback.id))
         ids += uow.session.scalars(statement).all()
     return ids

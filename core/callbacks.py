@@ -71,7 +71,7 @@ def _text(name: str, value: str | None, required: bool = False) -> str | None:
 
 
 def _callback(uow: UnitOfWork, callback_id: int, *, for_update: bool = False) -> Callback:
-    query = sa.select(Callback).where(Callback.id == callback_id)
+    query = sa.select(Callback).where(Callback.id == validate.record_id(callback_id))
     found = uow.session.scalar(query.with_for_update() if for_update else query)
     if found is None:
         raise NotFound(N_("Callback {callback_id} does not exist."), callback_id=callback_id)
@@ -83,7 +83,7 @@ def _locked(uow: UnitOfWork, callback_id: int) -> Callback:
     changes (tier, consent, merge) lock the customer and then its callbacks, and taking the
     two in the same order means the two can never deadlock on PostgreSQL."""
     customer_id = uow.session.scalar(sa.select(Callback.customer_id)
-                                     .where(Callback.id == callback_id))
+                                     .where(Callback.id == validate.record_id(callback_id)))
     if customer_id is None:
         raise NotFound(N_("Callback {callback_id} does not exist."), callback_id=callback_id)
     # NO KEY UPDATE: still excludes the customer's own changes, but not the key-share lock a

@@ -51,7 +51,7 @@ _choice = validate.choice
 
 
 def _case(uow: UnitOfWork, case_id: int, for_update: bool = False) -> Case:
-    query = sa.select(Case).where(Case.id == case_id)
+    query = sa.select(Case).where(Case.id == validate.record_id(case_id))
     case = uow.session.scalar(query.with_for_update() if for_update else query)
     if case is None:
         raise NotFound(N_("Case {case_id} does not exist."), case_id=case_id)
@@ -451,7 +451,7 @@ def get_case(uow: UnitOfWork, actor: Actor, case_id: int) -> CaseView:
     from db.models import OutboxMessage
     now = utcnow()
     with uow.reader() as r:
-        case = r.session.get(Case, case_id)
+        case = r.session.get(Case, validate.record_id(case_id))
         if case is None:
             raise NotFound(N_("Case {case_id} does not exist."), case_id=case_id)
         customer = r.session.get(Customer, case.customer_id)

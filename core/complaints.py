@@ -93,7 +93,7 @@ def _text(name: str, value: str | None, required: bool = False) -> str | None:
 
 
 def _complaint(uow: UnitOfWork, complaint_id: int, for_update: bool = False) -> Complaint:
-    query = sa.select(Complaint).where(Complaint.id == complaint_id)
+    query = sa.select(Complaint).where(Complaint.id == validate.record_id(complaint_id))
     complaint = uow.session.scalar(query.with_for_update() if for_update else query)
     if complaint is None:
         raise NotFound(N_("Complaint {complaint_id} does not exist."),

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz
 from sqlalchemy.orm import selectinload
 
-from core import audit, callback_rules, care_plans
+from core import audit, callback_rules, care_plans, validate
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import ConcurrentChange, NotFound, ValidationError
@@ -265,7 +265,8 @@ def normalize_email(raw: str) -> str:
 
 
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
+    # Cc: control characters (NUL among them); Cs: a broken (unpaired surrogate) character
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
 
 
 def _clean_name(raw: object) -> str:
@@ -445,9 +446,12 @@ def search_customers(uow: UnitOfWork, actor: Actor, query: str,
                      limit: int = 20) -> list[CustomerHit]:
     """Customers by phone (prefix as typed), e-mail (prefix), name (prefix of the name or of
     its last word, case-insensitive) or order number (prefix). Exact matches first; records
-    merged into another are left out. Contact data masked unless the actor may see it."""
+    merged into another are left out. Contact data masked unless the actor may see it; and
+    whoever sees it masked does not search by it either (which prefixes still find a
+    customer would spell out the number or address the mask hides)."""
     require(actor, Action.CUSTOMER_VIEW)
-    q = unicodedata.normalize("NFKC", query or "").strip()[:QUERY_MAX]
+    typed = validate.searchable(query, limit=QUERY_MAX)
+    q = unicodedata.normalize("NFKC", typed).strip()[:QUERY_MAX]
     if not q:
         return []
     limit = max(1, min(int(limit), SEARCH_LIMIT_MAX))
@@ -462,7 +466,7 @@ def search_customers(uow: UnitOfWork, actor: Actor, query: str,
     seq = 0
     with uow.reader() as r:
         has_digit = any(ch.isdigit() for ch in q)
-        if has_digit and _PHONE_QUERY_RE.match(q):
+        if personal and has_digit and _PHONE_QUERY_RE.match(q):
             prefixes, full = _phone_prefixes(q)
             for prefix in prefixes:
                 for row in _prefix_rows(r, Customer.phone_normalized, prefix, limit):
@@ -481,7 +485,7 @@ def search_customers(uow: UnitOfWork, actor: Actor, query: str,
                 for row in rows:
                     seq += 1
                     add(row.order_number == prefix, "order", seq, row, row.order_number)
-        if not _PHONE_QUERY_RE.match(q) and not any(ch.isspace() for ch in q):
+        if personal and not _PHONE_QUERY_RE.match(q) and not any(ch.isspace() for ch in q):
             email_prefix = email_key(q)
             if email_prefix:
                 for row in _prefix_rows(r, Customer.email_normalized, email_prefix, limit):
@@ -505,7 +509,8 @@ def likely_duplicates(uow: UnitOfWork, actor: Actor, name: str, phone: str | Non
     """Existing customers that may be the person being entered: the same phone number or
     e-mail address (in any spelling), or a similar name (rapidfuzz, score >= 85) among a
     bounded set of candidates that share a word start with it. Never raises on half-typed
-    input: what cannot be read is simply not compared."""
+    input: what cannot be read is simply not compared. Contact data is compared only for
+    those who may see it (for the others a match would confirm a guessed number)."""
     require(actor, Action.CUSTOMER_VIEW)
     personal = sees_personal_data(actor)
     limit = max(1, min(int(limit), SEARCH_LIMIT_MAX))
@@ -515,6 +520,9 @@ def likely_duplicates(uow: UnitOfWork, actor: Actor, name: str, phone: str | Non
         phone_e164 = None
     mail = email_key(email) if email else None
     key = name_key(name or "")
+    # a NUL or a broken character cannot be in any record (nor be sent to PostgreSQL)
+    mail = None if mail and validate.unstorable(mail) else mail
+    key = None if key and validate.unstorable(key) else key
     scored: dict[int, tuple[tuple, CustomerHit]] = {}
 
     def add(score: float, kind: str, row) -> None:
@@ -524,11 +532,11 @@ def likely_duplicates(uow: UnitOfWork, actor: Actor, name: str, phone: str | Non
 
     live = Customer.merged_into_id.is_(None)
     with uow.reader() as r:
-        if phone_e164:
+        if phone_e164 and personal:
             for row in r.session.execute(sa.select(*_HIT_COLUMNS).where(
                     Customer.phone_normalized == phone_e164, live).limit(limit)):
                 add(101, "phone", row)
-        if mail:
+        if mail and personal:
             for row in r.session.execute(sa.select(*_HIT_COLUMNS).where(
                     Customer.email_normalized == mail, live).limit(limit)):
                 add(101, "email", row)
@@ -558,7 +566,7 @@ def likely_duplicates(uow: UnitOfWork, actor: Actor, name: str, phone: str | Non
 
 def _live_customer(uow: UnitOfWork, customer_id: int, *, for_update: bool = False) -> Customer:
     """The customer, or NotFound; a merged record's message names the surviving one."""
-    stmt = sa.select(Customer).where(Customer.id == customer_id)
+    stmt = sa.select(Customer).where(Customer.id == validate.record_id(customer_id))
     if for_update:
         stmt = stmt.with_for_update()
     customer = uow.session.scalars(stmt).first()
@@ -689,6 +697,7 @@ def add_note(uow: UnitOfWork, actor: Actor, customer_id: int, body: str) -> int:
     if len(text) > NOTE_MAX:
         raise ValidationError(N_("A note can be at most {limit} characters long (this one has "
                                  "{length})."), limit=NOTE_MAX, length=len(text))
+    validate.text(text, field=N_("Note"), limit=NOTE_MAX)    # no NUL, no broken character
     with uow:
         customer = _live_customer(uow, customer_id)
         note = CustomerNote(customer_id=customer.id, author_id=actor.staff_id, body=text)

@@ -28,7 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from core import audit, exports, sla
+from core import audit, exports, sla, validate
 from core.actor import Actor
 from core.analytics import unindexed
 from core.clock import utcnow
@@ -121,8 +121,8 @@ def _choices(enum, values, what: str) -> tuple[str, ...]:
 
 def _ids(values, what: str) -> tuple[int, ...]:
     try:
-        return tuple(dict.fromkeys(int(v) for v in values))
-    except (TypeError, ValueError):
+        return tuple(dict.fromkeys(validate.record_id(v) for v in values))
+    except ValidationError:
         raise ValidationError(N_("{field}: choose from the list."), field=Term(what)) from None
 
 
@@ -150,14 +150,9 @@ def checked(kind: str, f: ExportFilters) -> ExportFilters:
             raise ValidationError(N_("Choose a period of at most {days} days."), days=MAX_DAYS)
     cities = []
     for city in f.cities:
-        text = str(city or "").strip()
-        if not text:
-            continue
-        if len(text) > CITY_MAX:
-            raise ValidationError(N_("{field} is too long: {length} characters, at most "
-                                     "{limit}."), field=Term(N_("City")), length=len(text),
-                                  limit=CITY_MAX)
-        cities.append(text)
+        text = validate.text(str(city or ""), field=N_("City"), limit=CITY_MAX)
+        if text:
+            cities.append(text)
     return replace(
         f, tiers=_choices(CustomerTier, f.tiers, N_("Customer tier")),
         cities=tuple(dict.fromkeys(cities)),

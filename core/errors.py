@@ -21,6 +21,18 @@ class DomainError(Exception):
         params = {k: gettext(v) if isinstance(v, Term) else v for k, v in self.params.items()}
         return text.format(**params) if params else text
 
+    def __reduce__(self):
+        # copy and pickle: subclasses with a fixed message take other arguments (or none),
+        # so the copy is rebuilt from the message, its values and the attributes
+        return _rebuilt, (type(self), self.message, self.params, self.__dict__)
+
+
+def _rebuilt(cls: type[DomainError], message: str, params: dict, state: dict) -> DomainError:
+    error = cls.__new__(cls)
+    DomainError.__init__(error, message, **params)
+    error.__dict__.update(state)
+    return error
+
 
 class ValidationError(DomainError):
     """The input cannot be accepted as it is."""
@@ -47,6 +59,22 @@ class ConcurrentChange(DomainError):
 class Busy(DomainError):
     def __init__(self) -> None:
         super().__init__(N_("The database is busy. Nothing was saved; please try again."))
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached (server down, connection cut, file unreadable)."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("The database cannot be reached right now. Your last action was "
+                            "not saved; try again in a moment."))
+
+
+class Unexpected(DomainError):
+    """Anything else that went wrong: the details go to the server's log, not the screen."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("Something went wrong and your last action was not completed. "
+                            "Try again; if it keeps happening, tell your administrator."))
 
 
 class NotLoggedIn(DomainError):

@@ -1,11 +1,11 @@
 """Spreadsheet-safe exports: what every download in the app goes through.
 
 A cell whose text starts with = + - @ (or a tab or carriage return, also after leading
-spaces) is taken for a formula by Excel and LibreOffice, so a customer who writes
-`=HYPERLINK(...)` into a complaint could run it on the analyst's computer. Following the
-OWASP guidance on CSV injection, such text is prefixed with a single quote, which both
-programs show as text. Numbers, booleans, dates and empty cells pass through unchanged, so
-figures stay figures.
+blanks or control characters) is taken for a formula by Excel and LibreOffice, so a customer
+who writes `=HYPERLINK(...)` into a complaint could run it on the analyst's computer.
+Following the OWASP guidance on CSV injection, such text is prefixed with a single quote,
+which both programs show as text. Numbers, booleans, dates and empty cells pass through
+unchanged, so figures stay figures.
 
 - `csv_bytes(df)`: UTF-8 with a byte-order mark (Excel in a Chinese locale otherwise guesses
   GBK and shows mojibake).
@@ -45,8 +45,19 @@ _MIN_WIDTH, _MAX_WIDTH, _WIDTH_SAMPLE = 6, 60, 1000
 _PASS_THROUGH = (bool, int, float, Decimal, datetime, date, time, timedelta)
 
 
+def _first_visible(text: str) -> str:
+    """The text from its first character that is neither blank nor a control or format
+    character (a spreadsheet skips those, and an Excel cell cannot even hold the control
+    characters: "\x00=1" would be written as "=1")."""
+    for i, ch in enumerate(text):
+        if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"):
+            return text[i:]
+    return ""
+
+
 def _neutralise(text: str) -> str:
-    if text.startswith(DANGEROUS_PREFIXES) or text.lstrip().startswith(DANGEROUS_PREFIXES):
+    if text.startswith(DANGEROUS_PREFIXES) or _first_visible(text).startswith(
+            DANGEROUS_PREFIXES):
         return QUOTE + text
     return text
 

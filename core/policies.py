@@ -105,7 +105,9 @@ def read_setting(session: Session, key: str, default: object) -> SettingView:
 
 def save_setting(uow: UnitOfWork, actor: Actor, key: str, value: object,
                  expected_version: int | None) -> bool:
-    """Writes one setting in the caller's transaction, audited; False if unchanged."""
+    """Writes one setting in the caller's transaction, audited; False if unchanged. Settings
+    are policy: checked here too, so that no caller can write one without the permission."""
+    require(actor, Action.POLICY_EDIT)
     row = uow.session.scalar(sa.select(Setting).where(Setting.key == key).with_for_update())
     if row is None:
         if expected_version is not None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from core import validate
 from core.actor import Actor
 from core.errors import NotFound
 from core.i18n import N_
@@ -60,7 +61,7 @@ def _info(product: Product, policies: dict[str, AfterSalesPolicy]) -> ProductInf
 def find_products(uow: UnitOfWork, actor: Actor, query: str, limit: int = 20) -> list[ProductInfo]:
     """By SKU, model or name (English or Chinese), as typed."""
     require(actor, Action.PRODUCT_VIEW)
-    needle = (query or "").strip()[:100]
+    needle = validate.searchable(query, limit=100)
     with uow.reader() as r:
         select = sa.select(Product).where(Product.active.is_(True))
         if needle:
@@ -77,7 +78,7 @@ def find_products(uow: UnitOfWork, actor: Actor, query: str, limit: int = 20) ->
 def product_info(uow: UnitOfWork, actor: Actor, product_id: int) -> ProductInfo:
     require(actor, Action.PRODUCT_VIEW)
     with uow.reader() as r:
-        product = r.session.get(Product, product_id)
+        product = r.session.get(Product, validate.record_id(product_id))
         if product is None:
             raise NotFound(N_("Product {product_id} does not exist."), product_id=product_id)
         return _info(product, _policies(r.session))
@@ -86,8 +87,12 @@ def product_info(uow: UnitOfWork, actor: Actor, product_id: int) -> ProductInfo:
 def recommendations(uow: UnitOfWork, actor: Actor, *, customer_id: int | None = None,
                     product_id: int | None = None, limit: int = 5) -> list[Recommendation]:
     """Products most often bought in the same order as the customer's products (or as one
-    product), which the customer does not own yet and which are in stock."""
+    product), which the customer does not own yet and which are in stock. A customer's
+    recommendations are read from their purchases: that needs the customer view as well
+    (a technician looks products up, not what a customer bought)."""
     require(actor, Action.PRODUCT_VIEW)
+    if customer_id is not None:
+        require(actor, Action.CUSTOMER_VIEW)
     with uow.reader() as r:
         if customer_id is not None:
             owned = sa.select(OrderLine.product_id).join(Order, Order.id == OrderLine.order_id) \

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from core import sla
+from core import sla, validate
 from core.actor import Actor
 from core.clock import utcnow
 from core.errors import ValidationError
@@ -66,10 +66,15 @@ def case_queue(uow: UnitOfWork, actor: Actor, *, scope: str = "mine",
                text: str | None = None, order: str = "urgent", page: int = 1,
                page_size: int = 25) -> QueuePage:
     require(actor, Action.CASE_VIEW)
-    if scope not in SCOPES or order not in ORDERS or (sla_filter and sla_filter not in
-                                                       SLA_FILTERS):
+    # sort orders, scopes and SLA filters are allow-listed: nothing the caller passes is
+    # ever turned into a column name or SQL text
+    if order not in ORDERS:
+        raise ValidationError(N_("Unknown sort order {order}. The queue can be sorted by: "
+                                 "{allowed}."), order=str(order)[:40], allowed=", ".join(ORDERS))
+    if scope not in SCOPES or (sla_filter and sla_filter not in SLA_FILTERS):
         raise ValidationError(N_("Unknown queue view."))
-    page, page_size = max(1, int(page)), min(max(1, int(page_size)), MAX_PAGE_SIZE)
+    page = validate.whole(page, field=N_("Page"), low=1, high=validate.ID_MAX)
+    page_size = validate.whole(page_size, field=N_("Rows per page"), low=1, high=MAX_PAGE_SIZE)
     now = utcnow()
     try:
         wanted = [CaseStatus(s) for s in statuses] if statuses else list(sla.OPEN_STATUSES)
@@ -87,17 +92,19 @@ def case_queue(uow: UnitOfWork, actor: Actor, *, scope: str = "mine",
     elif scope == "unassigned":
         filters.append(Case.owner_id.is_(None))
     elif owner_id:
-        filters.append(Case.owner_id == int(owner_id))
+        filters.append(Case.owner_id == validate.record_id(owner_id))
     if sla_filter == "breached":
         filters.append(sla.breached_condition(now))
     elif sla_filter == "at_risk":
         filters.append(sla.about_to_breach_condition(now, AT_RISK_HORIZON))
-    needle = (text or "").strip()[:100]
+    needle = validate.searchable(text, limit=100)
     if needle:
-        if needle.isdigit():
-            filters.append(sa.or_(Case.id == int(needle), Case.subject.contains(needle)))
-        else:
-            filters.append(Case.subject.contains(needle, autoescape=True))
+        # the subject contains the text literally (%, _ and backslash are no wildcards);
+        # ASCII digits are also a case number
+        found = Case.subject.contains(needle, autoescape=True)
+        if needle.isascii() and needle.isdigit():
+            found = sa.or_(Case.id == validate.record_id(needle), found)
+        filters.append(found)
 
     due = next_due()
     ordering = ([sa.func.coalesce(due, datetime(9999, 1, 1)), Case.id]

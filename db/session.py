@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 10
 READ_ONLY = "caredesk_read_only"
 
 
@@ -44,13 +45,27 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
+    # a connection found dead (the server restarted, the network cut it) is replaced before
+    # use; a server that does not answer at all fails the connect in seconds, not never
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
     return sa.create_engine(url, **kwargs)
 
 
+def sqlite_busy_timeout_ms() -> int:
+    """How long a save waits for another writer before the user is told the database is busy
+    (CAREDESK_SQLITE_BUSY_TIMEOUT_MS, 100 ms to 10 minutes; 30 s when unset)."""
+    try:
+        value = int(os.environ.get("CAREDESK_SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+    except ValueError:
+        value = SQLITE_BUSY_TIMEOUT_MS
+    return min(max(value, 100), 600_000)
+
+
 def _sqlite_engine(url: str, **kwargs) -> Engine:
+    busy_ms = sqlite_busy_timeout_ms()
     kwargs.setdefault("connect_args", {})
-    kwargs["connect_args"].setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    kwargs["connect_args"].setdefault("timeout", busy_ms / 1000)
     # Streamlit runs each session's script on its own thread.
     kwargs["connect_args"].setdefault("check_same_thread", False)
     engine = sa.create_engine(url, **kwargs)
@@ -64,7 +79,7 @@ def _sqlite_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.close()
 
     @event.listens_for(engine, "begin")

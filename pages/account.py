@@ -5,6 +5,7 @@ from core import auth
 from core.errors import DomainError
 from core.i18n import N_
 from ui import login, runtime
+from ui.fmt import error_md
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -26,7 +27,7 @@ if submitted:
     try:
         auth.change_own_password(runtime.uow(), actor, current, new, repeat)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
     else:
         # Every session ended with the old password, this one included.
         login.logout(N_("Your password was changed. Log in with the new one."))

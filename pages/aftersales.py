@@ -7,7 +7,7 @@ from core.errors import DomainError
 from core.labels import AFTERSALES_KIND, AFTERSALES_STATUS, CONDITION
 from core.vocabulary import AfterSalesKind, GoodsCondition
 from ui import aftersales_view, pickers, runtime
-from ui.fmt import label, md, money, when
+from ui.fmt import error_md, label, md, money, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -19,7 +19,7 @@ if selected:
     if st.button(_("Back"), icon=":material/arrow_back:"):
         del st.query_params["request"]
         st.rerun()
-    aftersales_view.show(int(selected) if selected.isdigit() else 0)
+    aftersales_view.show(selected)   # core reads the id (or says it is none)
     st.stop()
 
 chosen = st.session_state.get(CUSTOMER)
@@ -77,7 +77,7 @@ proof = st.checkbox(_("Proof of purchase shown"), value=True, key="aftersales.pr
 try:
     verdict = aftersales.preview_policy(runtime.uow(), actor, line_id, kind, condition, proof)
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 box = st.success if verdict.eligible else st.warning
 box("\n".join(["- " + md(reason) for reason in aftersales.explain(verdict, _)])
@@ -101,7 +101,7 @@ with st.form("aftersales.new"):
                 condition=condition, proof_of_purchase=proof, notes=notes or None,
                 refund_cents=round(refund * 100) if refund else None)
         except DomainError as e:
-            st.error(e.render(_))
+            st.error(error_md(e, _))
         else:
             st.cache_data.clear()
             runtime.deliver_messages()

@@ -12,6 +12,7 @@ from ui import analytics_data as data
 from ui import analytics_sections as sections
 from ui import keys, runtime
 from ui.analytics_filters import period_text, sidebar_filters
+from ui.fmt import error_md
 
 _ = runtime.gettext()
 runtime.require_actor()
@@ -21,14 +22,14 @@ try:
     options = data.options()
     today = analytics.shop_today(runtime.uow(), utcnow())
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 
 filters = sidebar_filters(options, today, refresh=data.clear)
 try:
     filters = analytics.checked(filters)
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 
 st.caption(_("{period}. The changes under the figures compare with {before}.").format(
@@ -56,4 +57,4 @@ try:
     else:
         sections.alerts(filters)
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))

@@ -21,7 +21,7 @@ if selected:
     if st.button(_("Back"), icon=":material/arrow_back:"):
         del st.query_params["request"]
         st.rerun()
-    aftersales_view.show(int(selected) if selected.isdigit() else 0)
+    aftersales_view.show(selected)   # core reads the id (or says it is none)
     st.stop()
 
 waiting, jobs, reports = st.tabs([_("Waiting for approval"), _("Jobs to schedule"),

@@ -11,7 +11,7 @@ from core import audit_log, auth, data_exports
 from core.errors import DomainError, NotLoggedIn
 from core.i18n import N_
 from ui import keys, runtime
-from ui.fmt import local
+from ui.fmt import error_md, local
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -44,7 +44,7 @@ st.caption(_("Who did what, when, to which record; and who viewed or exported pe
 try:
     options = load_options(actor.staff_id, tuple(sorted(actor.roles)))
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 
 view = st.segmented_control(_("Show"), list(VIEWS), default="all", required=True,
@@ -91,7 +91,7 @@ try:
     page = audit_log.entries(runtime.uow(), actor, filters, before_id=cursors[-1],
                              limit=audit_log.PAGE_SIZE)
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 st.session_state[keys.AUDIT_CURSORS] = (filters, cursors, page.older)
 

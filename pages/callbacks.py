@@ -17,7 +17,7 @@ from core.permissions import Action, allowed
 from core.satisfaction import GroupBy
 from ui import callback_panel, keys, pickers, runtime
 from ui.actions import call, flash
-from ui.fmt import label, local, md, stored, when
+from ui.fmt import error_md, label, local, stored, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -95,7 +95,7 @@ def queue() -> None:
     try:
         found = callbacks.callback_queue(runtime.uow(), actor, scope, bucket)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         st.stop()
     c2.segmented_control(_("Due"), list(Bucket), default=Bucket.TODAY, required=True,
                          format_func=lambda v: _(BUCKETS[v]).format(n=found.counts[v]),
@@ -137,11 +137,8 @@ def queue() -> None:
     selected = st.query_params.get("callback")
     if selected:
         st.divider()
-        if selected.isdigit():
-            callback_panel.show(int(selected), on_close=close_callback)
-        else:
-            st.error(_("Callback {callback_id} does not exist.").format(
-                callback_id=md(selected[:20])))
+        # core reads the id, or says it is none ("²".isdigit() holds, int("²") fails)
+        callback_panel.show(selected, on_close=close_callback)
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
@@ -165,7 +162,7 @@ def results() -> None:
     try:
         reach, rows = load_results(actor.staff_id, days, by)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return
     m1, m2, m3 = st.columns(3)
     m1.metric(_("Reach rate"), "—" if reach.rate is None else f"{reach.rate:.0%}",

@@ -8,7 +8,7 @@ from core.i18n import N_
 from core.labels import CATEGORY, CHANNEL, KIND, PRIORITY, SLA, STATUS
 from core.vocabulary import CaseKind, CaseStatus, Channel, Priority
 from ui import case_detail, runtime
-from ui.fmt import label, local
+from ui.fmt import error_md, label, local, md
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -34,7 +34,7 @@ if selected:
     try:
         case_detail.show(int(selected))
     except ValueError:
-        st.error(_("Case {case_id} does not exist.").format(case_id=selected[:20]))
+        st.error(_("Case {case_id} does not exist.").format(case_id=md(selected[:20])))
     st.stop()
 
 st.title(_("Cases"))
@@ -74,7 +74,7 @@ try:
                         kind=kind, channel=channel, priority=priority, sla_filter=sla_filter,
                         owner_id=owner_id, text=text, order=order, page=page)
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 
 if result.page > result.pages:  # the filters changed under a later page

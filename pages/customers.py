@@ -10,7 +10,7 @@ from core.permissions import Action, allowed
 from core.vocabulary import CustomerTier
 from ui import pickers, runtime
 from ui.actions import flash, run, show_flash
-from ui.fmt import label, md, money, when
+from ui.fmt import error_md, label, md, money, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -30,7 +30,7 @@ if st.button(_("Back to search"), icon=":material/arrow_back:"):
 try:
     profile = customers.customer_profile(runtime.uow(), actor, int(selected))
 except (DomainError, ValueError) as e:
-    st.error(e.render(_) if isinstance(e, DomainError) else _("No customer found."))
+    st.error(error_md(e, _) if isinstance(e, DomainError) else _("No customer found."))
     st.stop()
 
 show_flash()

@@ -13,7 +13,7 @@ from core.errors import DomainError, NotLoggedIn
 from core.i18n import N_
 from core.labels import CATEGORY, CHANNEL, KIND, ORDER_STATE, STATUS, TIER
 from ui import keys, runtime
-from ui.fmt import label
+from ui.fmt import error_md, label
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -42,7 +42,7 @@ st.caption(_("Customers, orders with their lines or cases, filtered, as a CSV or
 try:
     options = load_options(actor.staff_id, tuple(sorted(actor.roles)))
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 
 kind = st.selectbox(_("What to export"), dx.KINDS, format_func=lambda k: _(dx.KIND_LABELS[k]),
@@ -93,7 +93,7 @@ if submitted:
         shown = dx.preview(runtime.uow(), actor, kind, filters)
     except DomainError as e:
         st.session_state.pop(keys.EXPORTS_RESULT, None)
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         st.stop()
     # kept for the reruns a download causes: the preview is read (and audited) once
     st.session_state[keys.EXPORTS_RESULT] = (kind, filters, shown)

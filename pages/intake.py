@@ -7,7 +7,7 @@ from core.i18n import N_
 from core.labels import CATEGORY, CHANNEL, KIND, ORDER_STATE, PRIORITY, SEVERITY
 from core.vocabulary import CaseCategory, CaseKind, Channel, ComplaintSeverity, Priority
 from ui import pickers, product_panel, runtime
-from ui.fmt import label, when
+from ui.fmt import error_md, label, when
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -70,7 +70,7 @@ else:
                         runtime.uow(), actor, name=name, phone=phone or None,
                         email=email or None, marketing_consent=consent, language=language)
                 except DomainError as e:
-                    st.error(e.render(_))
+                    st.error(error_md(e, _))
                 else:
                     st.session_state.pop("intake.dup_ok", None)
                     st.session_state[CUSTOMER] = (new_id, name.strip())
@@ -124,7 +124,7 @@ if submitted:
             notify_customer=notify,
             severity=severity if kind == CaseKind.COMPLAINT else None)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
     else:
         st.cache_data.clear()
         runtime.deliver_messages()

@@ -9,6 +9,7 @@ from core import reports
 from core.errors import DomainError
 from core.i18n import LANGUAGES, N_, language_name, translator
 from ui import keys, runtime
+from ui.fmt import error_md
 from ui.report_view import (causes, headline, pareto_chart, sla_chart, suggestions, table,
                              volume_chart)
 
@@ -50,7 +51,7 @@ kind = st.segmented_control(_("Report"), list(KINDS), default="month", required=
 try:
     default_year, default_number = reports.default_period(runtime.uow(), kind)
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 
 with st.form(keys.REPORTS_FORM):
@@ -77,7 +78,7 @@ try:
     report = load_report(actor.staff_id, roles, kind, int(year), int(number), language)
     html, workbook = load_files(actor.staff_id, roles, kind, int(year), int(number), language)
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 
 r_ = translator(report.language)

@@ -15,7 +15,7 @@ from core.i18n import N_
 from core.labels import CHANNEL
 from core.vocabulary import Channel
 from ui import keys, runtime
-from ui.fmt import label, local
+from ui.fmt import error_md, label, local
 
 _ = runtime.gettext()
 actor = runtime.require_actor()
@@ -151,7 +151,7 @@ st.caption(_("How many agents each hour needs to answer phone and chat within th
 try:
     policy = load_policy(actor.staff_id, tuple(sorted(actor.roles)))
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 
 with st.form(keys.STAFFING_FORM):
@@ -178,7 +178,7 @@ try:
     plan = load_plan(actor.staff_id, tuple(sorted(actor.roles)), int(weeks), shrinkage / 100,
                      aht)
 except DomainError as e:
-    st.error(e.render(_))
+    st.error(error_md(e, _))
     st.stop()
 
 first, last = local(plan.period_start), local(plan.period_end) - timedelta(days=1)

@@ -14,7 +14,7 @@ from core.i18n import N_
 from core.labels import PRIORITY, SLA, STATUS
 from core.sla import SlaState
 from ui import keys, runtime
-from ui.fmt import label, local, time_left
+from ui.fmt import error_md, label, local, time_left
 
 _ = runtime.gettext()
 runtime.require_actor()
@@ -121,7 +121,7 @@ def live() -> None:
     try:
         snapshot = team.team_snapshot(runtime.uow(), current)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     c1.caption(_("Updated {time}, refreshes every {n} s").format(

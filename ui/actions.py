@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.errors import DomainError
 from ui import keys, runtime
-from ui.fmt import md
+from ui.fmt import error_md, md
 
 
 def call(action, *args, **kwargs) -> tuple[bool, object]:
@@ -16,7 +16,7 @@ def call(action, *args, **kwargs) -> tuple[bool, object]:
     try:
         result = action(runtime.uow(), runtime.require_actor(), *args, **kwargs)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return False, None
     st.cache_data.clear()
     runtime.deliver_messages()

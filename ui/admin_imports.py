@@ -9,16 +9,16 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core import imports
+from core import import_files, imports
 from core.actor import Actor
 from core.errors import DomainError
 from core.exports import csv_bytes
 from core.i18n import N_
 from core.permissions import Action, allowed
 from ui import keys, runtime
-from ui.fmt import md
+from ui.fmt import error_md, md
 
-MAX_UPLOAD_MB = 50
+MAX_UPLOAD_MB = import_files.MAX_MB      # core refuses larger files too (any caller)
 NOT_IMPORTED = ""           # the mapping editor's "no column" choice
 CSV_MIME = "text/csv"
 
@@ -146,7 +146,7 @@ def _preview(actor: Actor, kind: imports.ImportKind, name: str, data: bytes, fil
             progress=lambda fraction, message: bar.progress(min(fraction, 1.0),
                                                             text=_(message)))
     except DomainError as e:
-        return None, e.render(_)
+        return None, error_md(e, _)
     finally:
         bar.empty()
     st.session_state[keys.IMPORT_PREVIEW] = (base, tuple(sorted(report.mapping.items())),
@@ -218,12 +218,12 @@ def _apply(actor: Actor, kind: imports.ImportKind, name: str, data: bytes, file_
         kept = st.session_state.get(keys.IMPORT_PREVIEW)
         if kept is not None:
             st.session_state[keys.IMPORT_PREVIEW] = (kept[0], kept[1], refused.report)
-        st.error(refused.render(_))
+        st.error(error_md(refused, _))
         _problems(refused.report, file_id + ".refused")
         return
     except DomainError as e:
         bar.empty()
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return
     st.cache_data.clear()
     # shown at the top of this tab on the next run (a flash above the tabs would move them and

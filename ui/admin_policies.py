@@ -19,7 +19,7 @@ from core.products import DEFAULT_CATEGORY
 from core.vocabulary import CaseCategory, CaseKind, Channel, Language, Priority
 from ui import keys, runtime
 from ui.actions import call, flash, run
-from ui.fmt import label, money, when
+from ui.fmt import error_md, label, money, when
 
 SECTIONS = {"sla": N_("SLA targets"), "calendar": N_("Business hours"),
             "aftersales": N_("After-sales"), "texts": N_("Texts")}
@@ -34,7 +34,7 @@ def _attempt(service, *args, **kwargs):
     try:
         return True, service(runtime.uow(), runtime.require_actor(), *args, **kwargs)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return False, None
 
 

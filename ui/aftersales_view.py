@@ -9,7 +9,7 @@ from core.labels import (AFTERSALES_KIND, AFTERSALES_STATUS, CONDITION, JOB_STAT
                          REFUND_STATUS, REPORT_REVIEW, SERVICE_MODE)
 from ui import runtime
 from ui.actions import run as act
-from ui.fmt import label, md, money, shop_tz, when
+from ui.fmt import error_md, label, md, money, shop_tz, when
 
 
 def decision_form(request_id: int, can_decide: bool, key: str) -> None:
@@ -34,7 +34,7 @@ def show(request_id: int) -> None:
     try:
         view = aftersales.request_view(runtime.uow(), runtime.require_actor(), request_id)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return
     st.subheader(_("Request {id}").format(id=view.id))
     c = st.columns(4)

@@ -16,7 +16,7 @@ from core.permissions import Action, allowed
 from core.vocabulary import CallbackPurpose, CallbackStatus, CallOutcome
 from ui import keys, runtime
 from ui.actions import call, flash, run, show_flash
-from ui.fmt import label, local, md, stored, time_left, when
+from ui.fmt import error_md, label, local, md, stored, time_left, when
 
 O = CallOutcome
 SOLVED = {True: N_("Yes"), False: N_("No")}
@@ -86,7 +86,7 @@ def show(callback_id: int, on_close=None) -> None:
     try:
         d = callbacks.get_callback(runtime.uow(), actor, callback_id)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return
     row = d.row
     is_open = d.status == CallbackStatus.OPEN

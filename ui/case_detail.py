@@ -11,7 +11,7 @@ from core.labels import (CALLBACK_STATUS, CATEGORY, CHANNEL, EVENT, KIND, ORDER_
 from core.permissions import Action, allowed
 from ui import complaint_panel, pickers, runtime
 from ui.actions import flash, run, show_flash
-from ui.fmt import label, md, money, time_left, when
+from ui.fmt import error_md, label, md, money, time_left, when
 
 REPLY_KEY = "case.reply_body"
 
@@ -29,7 +29,7 @@ def show(case_id: int) -> None:
     try:
         view = cases.get_case(runtime.uow(), actor, case_id)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return
     show_flash()
 

@@ -10,7 +10,7 @@ from core.labels import COMPENSATION_KIND, DECISION, DEPARTMENT, ROOT_CAUSE, SEV
 from core.vocabulary import CompensationKind, ComplaintSeverity, Department, RootCause
 from ui import runtime
 from ui.actions import run as act
-from ui.fmt import label, money, shop_tz, when
+from ui.fmt import error_md, label, money, shop_tz, when
 
 
 def show(case_id: int) -> None:
@@ -19,7 +19,7 @@ def show(case_id: int) -> None:
     try:
         view = complaints.complaint_view(runtime.uow(), actor, case_id=case_id)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return
     c = st.columns(3)
     c[0].metric(_("Severity"), label(_, SEVERITY, view.severity))

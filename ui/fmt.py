@@ -1,6 +1,7 @@
 """How values look on screen. User text is shown as text, never as markdown or HTML."""
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -8,15 +9,35 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from core import formats, sla
+from core.errors import DomainError
+from core.i18n import Term
 from ui import runtime
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$&=])")
+# Streamlit's markdown also turns text into links (http://..., www...., name@host), emoji and
+# icons (:smile:, :material/home:) and coloured text (:red[...]) after the escapes are read,
+# so a backslash cannot stop those: an invisible WORD JOINER after the ":" of "http://",
+# ":smile:" or ":red[" (not of "09:30"), after the "@" of an address and inside "www." breaks
+# each pattern and leaves the text as people read it.
+_JOINER = "\u2060"
+_AUTOMATIC = re.compile(r"(:(?=//|[^\W\d]|\\[+\-]|\d+:)|@(?=\w)|\b[wW]{3}(?=\\\.))")
 
 
 def md(text: str | None) -> str:
     """Escapes markdown so that user text inside a markdown string stays literal (no links,
-    images, headings or HTML from a customer's message)."""
-    return _MARKDOWN.sub(r"\\\1", text or "")
+    images, headings, emoji, entities or HTML from a customer's message)."""
+    escaped = _MARKDOWN.sub(r"\\\1", text or "")
+    return _AUTOMATIC.sub(lambda m: m.group(1) + _JOINER, escaped)
+
+
+def error_md(error: DomainError, gettext) -> str:
+    """A domain error's message for st.error / st.warning, which draw markdown: the values in
+    it (what was typed, a file's name or column, a person's name) escaped, so that they stay
+    text; the message itself is ours."""
+    shown = copy.copy(error)
+    shown.params = {k: md(v) if isinstance(v, str) and not isinstance(v, Term) else v
+                    for k, v in error.params.items()}
+    return shown.render(gettext)
 
 
 @st.cache_data(ttl=300, show_spinner=False)

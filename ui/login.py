@@ -19,7 +19,7 @@ from core.actor import Actor
 from core.config import cookie_secret
 from core.errors import DomainError
 from core.i18n import N_
-from ui import keys, runtime
+from ui import fmt, keys, runtime
 
 COOKIE_EXPIRY_DAYS = auth.SESSION_LIFETIME.total_seconds() / 86400
 WRONG = N_("Wrong username or password.")
@@ -69,6 +69,12 @@ def _login_form(uow, secret: str) -> Actor | None:
         credentials, cookie_name=keys.COOKIE_NAME, cookie_key=secret,
         cookie_expiry_days=COOKIE_EXPIRY_DAYS, auto_hash=False, login_sleep_time=0.2)
     usernames = credentials["usernames"] = _TriedUsernames(credentials["usernames"])
+    # The password check is core's: one bcrypt comparison of the same cost for every attempt
+    # (the library's skips bcrypt for a password over 72 bytes, so its speed told which
+    # usernames exist).
+    authenticator.authentication_controller.authentication_model.check_credentials = (
+        lambda username, password: auth.password_matches(
+            password, dict.get(usernames, username, {}).get("password")))
     accepted: dict[str, str] = {}
     if not _cookie_component_ready():
         st.caption(_("Loading…"))
@@ -91,15 +97,12 @@ def _login_form(uow, secret: str) -> Actor | None:
             actor = auth.start_session(uow, accepted["username"], key)
         except DomainError as e:
             _clear_library_state()
-            st.error(e.render(_))
+            st.error(fmt.error_md(e, _))
             return None
         return _logged_in(key, actor)
     if status is False:
         _clear_library_state()
         tried = usernames.tried
-        if tried not in usernames:
-            # an unknown name costs the same bcrypt check as a wrong password
-            auth.check_password("-", auth.unmatchable_hash())
         locked_until = auth.record_failed_login(uow, tried) if tried else None
         if locked_until:
             st.error(_(LOCKED).format(minutes=int(auth.LOCK_DURATION.total_seconds() // 60)))
@@ -142,9 +145,17 @@ def _clear_library_state() -> None:
         st.session_state[k] = None
 
 
+# What outlives a person's session in this browser tab: the cookie component's own state and
+# the language the login form is shown in. Everything else (drafts, selections, filters,
+# messages) and the query parameters belonged to the person who is gone.
+_KEPT = frozenset({keys.COOKIE_COMPONENT, keys.COOKIE_WAITS, keys.LANGUAGE})
+
+
 def _forget(notice: str | None = None) -> None:
-    st.session_state.pop(keys.SESSION_KEY, None)
-    st.session_state.pop(keys.ACTOR, None)
+    for k in list(st.session_state.keys()):
+        if k not in _KEPT:
+            del st.session_state[k]
+    st.query_params.clear()
     _clear_library_state()
     st.session_state[keys.LIB_LOGOUT] = True
     if notice:

@@ -6,6 +6,7 @@ import streamlit as st
 from core import canned, customers
 from core.errors import DomainError
 from ui import runtime
+from ui.fmt import error_md
 
 
 def canned_reply_picker(target_key: str, customer_name: str, label: str) -> None:
@@ -40,7 +41,7 @@ def customer_search(query_key: str, button_label: str) -> customers.CustomerHit 
     try:
         hits = customers.search_customers(runtime.uow(), runtime.require_actor(), query)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return None
     if not hits:
         st.info(_("No customer found."))

@@ -6,7 +6,7 @@ import streamlit as st
 from core import products
 from core.errors import DomainError
 from ui import runtime
-from ui.fmt import money
+from ui.fmt import error_md, money
 
 
 def details(info: products.ProductInfo) -> None:
@@ -43,7 +43,7 @@ def show(customer_id: int | None = None, expanded: bool = False) -> None:
             found = products.find_products(runtime.uow(), runtime.require_actor(), query) \
                 if query.strip() else []
         except DomainError as e:
-            st.error(e.render(_))
+            st.error(error_md(e, _))
             found = []
         if query.strip() and not found:
             st.info(_("No product matches."))

@@ -6,10 +6,11 @@ import threading
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.actor import Actor
 from core.i18n import Gettext, translator
-from core.uow import UnitOfWork
+from core.uow import UnitOfWork, database_error
 from db.migrate import upgrade
 from db.session import make_engine
 from ui import keys
@@ -20,7 +21,15 @@ log = logging.getLogger(__name__)
 @st.cache_resource(show_spinner=False)
 def engine() -> Engine:
     eng = make_engine()
-    upgrade(eng)  # an empty or older database is brought to head on first start
+    try:
+        upgrade(eng)  # an empty or older database is brought to head on first start
+    except SQLAlchemyError as e:
+        # nothing is cached: the next run (the user trying again) starts over
+        eng.dispose()
+        mapped = database_error(e)
+        if mapped is None:
+            raise
+        raise mapped from e
     return eng
 
 

@@ -7,6 +7,7 @@ from core import staff
 from core.errors import DomainError
 from core.i18n import LANGUAGES, N_, language_name
 from ui import keys, runtime
+from ui.fmt import error_md
 
 
 def setup_screen() -> None:
@@ -34,7 +35,7 @@ def setup_screen() -> None:
         staff.create_first_admin(runtime.uow(), username, display_name, password, repeat,
                                  language)
     except DomainError as e:
-        st.error(e.render(_))
+        st.error(error_md(e, _))
         return
     if demo:
         from db.seed import seed_demo
@@ -45,7 +46,7 @@ def setup_screen() -> None:
                       progress=lambda f, _step: bar.progress(min(max(f, 0.0), 1.0),
                                                              text=f"{label} {f:.0%}"))
         except DomainError as e:
-            st.error(e.render(_))
+            st.error(error_md(e, _))
             return
         bar.empty()
     st.session_state[keys.NOTICE] = N_("The administrator account is ready. Log in with it.")

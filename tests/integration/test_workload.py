@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
 from core import workload
 from core.errors import PermissionDenied, ValidationError
@@ -32,10 +33,13 @@ def utc(local: str, tz: ZoneInfo = SHANGHAI) -> datetime:
 
 def add_cases(uow, channel: Channel, *times: datetime) -> None:
     with uow:
-        customer = Customer(name="Wang Fang", phone="+8613800000001",
-                            phone_normalized="+8613800000001", language="en")
-        uow.session.add(customer)
-        uow.session.flush()
+        customer = uow.session.scalar(sa.select(Customer).where(
+            Customer.phone_normalized == "+8613800000001"))
+        if customer is None:
+            customer = Customer(name="Wang Fang", phone="+8613800000001",
+                                phone_normalized="+8613800000001", language="en")
+            uow.session.add(customer)
+            uow.session.flush()
         uow.session.add_all(
             Case(kind=CaseKind.INQUIRY, channel=channel, category=CaseCategory.DELIVERY,
                  customer_id=customer.id, subject="Where is my parcel?", created_at=at)

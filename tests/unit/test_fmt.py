@@ -10,7 +10,8 @@ def test_markdown_syntax_in_user_text_is_escaped():
     payload = "[click](javascript:alert(1)) ![t](http://evil/x.png) **b** <img src=x> # h |x|"
     escaped = md(payload)
     assert UNESCAPED_SYNTAX.search(escaped) is None
-    assert escaped.replace("\\", "") == payload  # nothing lost, only escaped
+    # nothing lost, only escaped (and an invisible word joiner after ":", see ui.fmt.md)
+    assert escaped.replace("\\", "").replace("\u2060", "") == payload
 
 
 def test_plain_text_is_unchanged():
