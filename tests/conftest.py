@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import sys
 import uuid
 
 import pytest
@@ -22,6 +23,13 @@ from core.vocabulary import Role
 from db.migrate import upgrade
 from db.models import Staff, StaffRole, StaffSkill
 from db.session import make_engine
+
+# The browser fixtures (real app servers, Chromium) for tests/browser, tests/security and
+# tests/reliability: imported once here, since a session-scoped browser per directory would
+# start a second Playwright inside the first one's event loop.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "browser"))
+pytest.register_assert_rewrite("browser_helpers")
+from browser_fixtures import *  # noqa: E402,F401,F403
 
 # the security casebook's option, marker, `tried` fixture and report (tests/casebook.py)
 from casebook import (pytest_addoption, pytest_configure, pytest_runtest_makereport,  # noqa: F401

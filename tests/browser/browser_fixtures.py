@@ -1,4 +1,4 @@
-"""Browser fixtures (imported by the conftest.py of tests/browser, tests/security and
+"""Browser fixtures (imported by tests/conftest.py for tests/browser, tests/security and
 tests/reliability): real `streamlit run app.py` servers driven by Debian's Chromium.
 
 - `setup_app`: a server on a fresh, empty (not even migrated) database, for the first-run

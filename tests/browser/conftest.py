@@ -1,6 +1,2 @@
-"""The browser fixtures (browser_fixtures.py) for the tests in this directory."""
-import pytest
-
-pytest.register_assert_rewrite("browser_helpers")
-
-from browser_fixtures import *  # noqa: E402,F401,F403
+"""The browser fixtures (browser_fixtures.py) come from tests/conftest.py, once for every
+directory that drives the real app."""

@@ -1,10 +1,2 @@
-"""The browser fixtures of tests/browser (real app servers, Chromium) for this suite too."""
-import sys
-from pathlib import Path
-
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-pytest.register_assert_rewrite("browser_helpers")
-
-from browser_fixtures import *  # noqa: E402,F401,F403
+"""The browser fixtures (tests/browser/browser_fixtures.py) come from tests/conftest.py, once
+for every directory that drives the real app."""
